@@ -1,0 +1,79 @@
+//! The command line: `orch server`, `orch agent`, `orch version`.
+
+mod server;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "orch",
+    version = crate::version::ORCH,
+    about = "A lightweight Kubernetes in one binary",
+    long_about = "orch runs a Kubernetes cluster from a single binary.\n\n\
+        Start a single-node cluster with `orch server`, then use kubectl with the admin kubeconfig \
+        it writes. Join more machines with `orch agent --server https://SERVER:6443 --token TOKEN`.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the control plane (datastore, API server, scheduler, controllers) and a local node
+    Server(server::ServerArgs),
+    /// Run a node that joins an existing server
+    Agent(AgentArgs),
+    /// Print the orch version and the Kubernetes API version it serves
+    Version,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AgentArgs {
+    /// URL of the server to join, e.g. https://10.0.0.1:6443
+    #[arg(long, env = "ORCH_URL")]
+    pub server: String,
+    /// Join token printed by the server (K10…::server:…)
+    #[arg(long, env = "ORCH_TOKEN", hide_env_values = true)]
+    pub token: String,
+}
+
+/// Logs go to stderr; `ORCH_LOG` (or `RUST_LOG`) selects levels, e.g. `ORCH_LOG=orch=debug`.
+pub fn init_tracing() {
+    let filter = std::env::var("ORCH_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|spec| EnvFilter::try_new(spec).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Version => {
+            println!("orch version v{}", crate::version::ORCH);
+            println!("kubernetes api {}", crate::version::git_version());
+            Ok(())
+        }
+        Command::Server(args) => server::run(args),
+        Command::Agent(args) => {
+            let _ = (&args.server, &args.token);
+            anyhow::bail!("the agent cannot join a server yet: node support is not built")
+        }
+    }
+}
+
+/// A multi-threaded runtime for the long-running commands.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("orch")
+        .build()
+        .context("cannot start the async runtime")
+}

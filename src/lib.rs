@@ -1,0 +1,10 @@
+//! orch: a single-binary, lightweight Kubernetes distribution.
+//!
+//! The binary (`src/main.rs`) is a thin shell around these modules; integration tests use them
+//! directly. See ARCHITECTURE.md for the map.
+
+pub mod agent;
+pub mod cli;
+pub mod server;
+pub mod store;
+pub mod version;
