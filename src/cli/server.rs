@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use crate::server::{Server, ServerConfig};
@@ -21,8 +21,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     let config = ServerConfig::new(args.data_dir);
     super::runtime()?.block_on(async move {
         let shutdown = CancellationToken::new();
+        // Installed before anything reports readiness, so an early SIGTERM is a clean stop.
+        let int = signal(SignalKind::interrupt()).context("cannot install the SIGINT handler")?;
+        let term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+        let signals = tokio::spawn(wait_for_signal(int, term, shutdown.clone()));
         let server = Server::build(config).await.context("cannot start the server")?;
-        let signals = tokio::spawn(wait_for_signal(shutdown.clone()));
         let result = server.run(shutdown.clone()).await;
         signals.abort();
         result.context("server failed")
@@ -30,11 +33,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
 }
 
 /// Cancels `shutdown` at the first SIGINT or SIGTERM; a second one, or the deadline, exits at once.
-async fn wait_for_signal(shutdown: CancellationToken) {
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
-        tracing::error!("cannot install signal handlers");
-        return;
-    };
+async fn wait_for_signal(mut int: Signal, mut term: Signal, shutdown: CancellationToken) {
     tokio::select! {
         _ = int.recv() => tracing::info!("interrupted, shutting down"),
         _ = term.recv() => tracing::info!("terminated, shutting down"),

@@ -413,7 +413,7 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, Error> {
     } else {
         // synchronous=FULL in WAL mode: the WAL is fsynced at every commit, before it returns.
         "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;
-         PRAGMA journal_size_limit = 67108864; PRAGMA wal_autocheckpoint = 4096;"
+         PRAGMA journal_size_limit = 16777216; PRAGMA wal_autocheckpoint = 1000;"
     };
     conn.execute_batch(pragmas)
         .map_err(|e| Error::sqlite(path, "configuring the connection", e))?;
