@@ -4,6 +4,7 @@
 //! directly. See ARCHITECTURE.md for the map.
 
 pub mod agent;
+pub mod api;
 pub mod cli;
 pub mod server;
 pub mod store;

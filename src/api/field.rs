@@ -1,0 +1,270 @@
+//! Field errors, shaped like upstream's `field.Error`: a path such as `spec.containers[0].name`,
+//! a type, the offending value and a detail. They become the `causes` of a 422 `Status`.
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// A path to a field: `spec.containers[0].name`, `metadata.labels[app]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Path(String);
+
+impl Path {
+    pub fn root() -> Self {
+        Path(String::new())
+    }
+
+    pub fn new(name: &str) -> Self {
+        Path(name.to_owned())
+    }
+
+    /// `spec` → `spec.template`
+    pub fn child(&self, name: &str) -> Self {
+        if self.0.is_empty() {
+            Path(name.to_owned())
+        } else {
+            Path(format!("{}.{name}", self.0))
+        }
+    }
+
+    /// `spec.containers` → `spec.containers[0]`
+    pub fn index(&self, i: usize) -> Self {
+        Path(format!("{}[{i}]", self.0))
+    }
+
+    /// `metadata.labels` → `metadata.labels[app]`
+    pub fn key(&self, key: &str) -> Self {
+        Path(format!("{}[{key}]", self.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorType {
+    Required,
+    Invalid,
+    NotSupported,
+    Duplicate,
+    Forbidden,
+    TooLong,
+    TooMany,
+    NotFound,
+    Internal,
+}
+
+impl ErrorType {
+    /// The `reason` of a Status cause, as upstream names it.
+    pub fn cause_reason(self) -> &'static str {
+        match self {
+            ErrorType::Required => "FieldValueRequired",
+            ErrorType::Invalid => "FieldValueInvalid",
+            ErrorType::NotSupported => "FieldValueNotSupported",
+            ErrorType::Duplicate => "FieldValueDuplicate",
+            ErrorType::Forbidden => "FieldValueForbidden",
+            ErrorType::TooLong => "FieldValueTooLong",
+            ErrorType::TooMany => "FieldValueTooMany",
+            ErrorType::NotFound => "FieldValueNotFound",
+            ErrorType::Internal => "InternalError",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            ErrorType::Required => "Required value",
+            ErrorType::Invalid => "Invalid value",
+            ErrorType::NotSupported => "Unsupported value",
+            ErrorType::Duplicate => "Duplicate value",
+            ErrorType::Forbidden => "Forbidden",
+            ErrorType::TooLong => "Too long",
+            ErrorType::TooMany => "Too many",
+            ErrorType::NotFound => "Not found",
+            ErrorType::Internal => "Internal error",
+        }
+    }
+}
+
+/// One invalid field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldError {
+    pub kind: ErrorType,
+    pub field: Path,
+    /// The offending value, when the message shows it.
+    pub value: Option<Value>,
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn required(field: Path, detail: impl Into<String>) -> Self {
+        FieldError {
+            kind: ErrorType::Required,
+            field,
+            value: None,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn invalid(field: Path, value: impl Into<Value>, detail: impl Into<String>) -> Self {
+        FieldError {
+            kind: ErrorType::Invalid,
+            field,
+            value: Some(value.into()),
+            detail: detail.into(),
+        }
+    }
+
+    /// `supported` lists the accepted values; they end up in the detail as upstream prints them.
+    pub fn not_supported(field: Path, value: impl Into<Value>, supported: &[&str]) -> Self {
+        let detail = if supported.is_empty() {
+            String::new()
+        } else {
+            let quoted: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
+            format!("supported values: {}", quoted.join(", "))
+        };
+        FieldError {
+            kind: ErrorType::NotSupported,
+            field,
+            value: Some(value.into()),
+            detail,
+        }
+    }
+
+    pub fn duplicate(field: Path, value: impl Into<Value>) -> Self {
+        FieldError {
+            kind: ErrorType::Duplicate,
+            field,
+            value: Some(value.into()),
+            detail: String::new(),
+        }
+    }
+
+    pub fn forbidden(field: Path, detail: impl Into<String>) -> Self {
+        FieldError {
+            kind: ErrorType::Forbidden,
+            field,
+            value: None,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn too_long(field: Path, max: usize) -> Self {
+        FieldError {
+            kind: ErrorType::TooLong,
+            field,
+            value: None,
+            detail: format!("must have at most {max} bytes"),
+        }
+    }
+
+    pub fn too_many(field: Path, actual: usize, max: usize) -> Self {
+        FieldError {
+            kind: ErrorType::TooMany,
+            field,
+            value: Some(Value::from(actual)),
+            detail: format!("must have at most {max} items"),
+        }
+    }
+
+    pub fn not_found(field: Path, value: impl Into<Value>) -> Self {
+        FieldError {
+            kind: ErrorType::NotFound,
+            field,
+            value: Some(value.into()),
+            detail: String::new(),
+        }
+    }
+
+    pub fn internal(field: Path, detail: impl Into<String>) -> Self {
+        FieldError {
+            kind: ErrorType::Internal,
+            field,
+            value: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// The message without the field path: `Invalid value: "Foo": must be lowercase`.
+    pub fn body(&self) -> String {
+        let mut s = self.kind.label().to_owned();
+        let shows_value = matches!(
+            self.kind,
+            ErrorType::Invalid | ErrorType::NotSupported | ErrorType::Duplicate | ErrorType::NotFound | ErrorType::TooMany
+        );
+        if shows_value {
+            s.push_str(": ");
+            s.push_str(&render_value(self.value.as_ref().unwrap_or(&Value::Null)));
+        }
+        if !self.detail.is_empty() {
+            s.push_str(": ");
+            s.push_str(&self.detail);
+        }
+        s
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.as_str().is_empty() {
+            f.write_str(&self.body())
+        } else {
+            write!(f, "{}: {}", self.field, self.body())
+        }
+    }
+}
+
+/// Values print as Go's `%q`/`%v` would: strings quoted, numbers and booleans bare, null as `null`.
+fn render_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Null => "null".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// Upstream's aggregate message: one error bare, several in brackets.
+pub fn aggregate(errors: &[FieldError]) -> String {
+    match errors {
+        [one] => one.to_string(),
+        many => format!("[{}]", many.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_match_upstream() {
+        let p = Path::new("spec").child("containers").index(0).child("name");
+        assert_eq!(p.as_str(), "spec.containers[0].name");
+        assert_eq!(FieldError::required(p.clone(), "").to_string(), "spec.containers[0].name: Required value");
+        assert_eq!(
+            FieldError::invalid(Path::new("metadata").child("name"), "Foo", "must be lowercase").to_string(),
+            "metadata.name: Invalid value: \"Foo\": must be lowercase"
+        );
+        assert_eq!(
+            FieldError::not_supported(Path::new("spec").child("restartPolicy"), "Sometimes", &["Always", "Never"])
+                .to_string(),
+            "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"Never\""
+        );
+        assert_eq!(
+            FieldError::invalid(Path::new("spec").child("replicas"), -1, "must be greater than or equal to 0")
+                .to_string(),
+            "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
+        );
+        assert_eq!(Path::new("metadata").child("labels").key("app").as_str(), "metadata.labels[app]");
+        let two = [
+            FieldError::required(Path::new("a"), ""),
+            FieldError::forbidden(Path::new("b"), "no"),
+        ];
+        assert_eq!(aggregate(&two), "[a: Required value, b: Forbidden: no]");
+    }
+}

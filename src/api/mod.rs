@@ -1,0 +1,4 @@
+//! The Kubernetes API as data: kinds and resources, defaulting, validation, selectors, patches,
+//! table printers, wire formats. No I/O happens here.
+
+pub mod field;
