@@ -36,9 +36,17 @@ fn main() {
         duration: Duration::from_secs(if quick { 1 } else { 5 }),
         etcd: !args.iter().any(|a| a == "--no-etcd"),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     println!("## Datastore (`cargo bench --bench store`)\n");
-    println!("{}, {} cores, values of {VALUE_SIZE} bytes, {}s per measurement.\n", machine(), cores(), opts.duration.as_secs());
+    println!(
+        "{}, {} cores, values of {VALUE_SIZE} bytes, {}s per measurement.\n",
+        machine(),
+        cores(),
+        opts.duration.as_secs()
+    );
 
     println!("| writers | creates/s | updates/s | write p50 | write p99 |");
     println!("|---:|---:|---:|---:|---:|");
@@ -56,20 +64,43 @@ fn main() {
     println!("\n| watch delivery, 100 watchers | p50 | p99 | max |");
     println!("|---|---:|---:|---:|");
     let hub = rt.block_on(hub_delivery(100, 2000));
-    println!("| commit (hub publish) → watcher | {} | {} | {} |", ms(hub.0), ms(hub.1), ms(hub.2));
+    println!(
+        "| commit (hub publish) → watcher | {} | {} | {} |",
+        ms(hub.0),
+        ms(hub.1),
+        ms(hub.2)
+    );
     let e2e = rt.block_on(store_delivery(100, 2000));
-    println!("| write call → watcher (includes the fsync) | {} | {} | {} |", ms(e2e.0), ms(e2e.1), ms(e2e.2));
+    println!(
+        "| write call → watcher (includes the fsync) | {} | {} | {} |",
+        ms(e2e.0),
+        ms(e2e.1),
+        ms(e2e.2)
+    );
 
     println!("\n| raw SQLite, WAL, synchronous=FULL | inserts/s |");
     println!("|---|---:|");
-    println!("| one insert per transaction | {:.0} |", raw_sqlite(1, opts.duration));
-    println!("| 1000 inserts per transaction | {:.0} |", raw_sqlite(1000, opts.duration));
+    println!(
+        "| one insert per transaction | {:.0} |",
+        raw_sqlite(1, opts.duration)
+    );
+    println!(
+        "| 1000 inserts per transaction | {:.0} |",
+        raw_sqlite(1000, opts.duration)
+    );
 
-    println!("\n| open an existing datastore | keys | file size | open (quick_check) | open (no check) |");
+    println!(
+        "\n| open an existing datastore | keys | file size | open (quick_check) | open (no check) |"
+    );
     println!("|---|---:|---:|---:|---:|");
     for keys in [10_000, 100_000] {
         let (size, checked, unchecked) = rt.block_on(open_time(keys));
-        println!("| {keys} keys of {VALUE_SIZE} B | {keys} | {:.0} MiB | {} | {} |", size as f64 / 1048576.0, ms(checked), ms(unchecked));
+        println!(
+            "| {keys} keys of {VALUE_SIZE} B | {keys} | {:.0} MiB | {} | {} |",
+            size as f64 / 1048576.0,
+            ms(checked),
+            ms(unchecked)
+        );
     }
 
     if opts.etcd {
@@ -136,14 +167,25 @@ async fn orch_writes(writers: usize, duration: Duration) -> WriteResult {
                         let mut i = 0u64;
                         let own = format!("/bench/upd/{w}");
                         if update {
-                            rev = store.create(&own, value.clone()).await.unwrap().mod_revision;
+                            rev = store
+                                .create(&own, value.clone())
+                                .await
+                                .unwrap()
+                                .mod_revision;
                         }
                         while Instant::now() < deadline {
                             let t = Instant::now();
                             if update {
-                                rev = store.update(&own, value.clone(), rev).await.unwrap().mod_revision;
+                                rev = store
+                                    .update(&own, value.clone(), rev)
+                                    .await
+                                    .unwrap()
+                                    .mod_revision;
                             } else {
-                                store.create(&format!("/bench/new/{w}/{i}"), value.clone()).await.unwrap();
+                                store
+                                    .create(&format!("/bench/new/{w}/{i}"), value.clone())
+                                    .await
+                                    .unwrap();
                             }
                             lat.push(t.elapsed());
                             i += 1;
@@ -178,7 +220,12 @@ struct NoHistory;
 
 #[async_trait]
 impl History for NoHistory {
-    async fn events_after(&mut self, _: &str, _: Revision, _: usize) -> Result<Vec<Arc<Event>>, StoreError> {
+    async fn events_after(
+        &mut self,
+        _: &str,
+        _: Revision,
+        _: usize,
+    ) -> Result<Vec<Arc<Event>>, StoreError> {
         Ok(Vec::new())
     }
 }
@@ -243,9 +290,17 @@ async fn store_delivery(watchers: usize, events: usize) -> (Duration, Duration, 
     for _ in 0..events {
         sent.push(Instant::now());
         rev = if rev == 0 {
-            store.create("/w/k", value.clone()).await.unwrap().mod_revision
+            store
+                .create("/w/k", value.clone())
+                .await
+                .unwrap()
+                .mod_revision
         } else {
-            store.update("/w/k", value.clone(), rev).await.unwrap().mod_revision
+            store
+                .update("/w/k", value.clone(), rev)
+                .await
+                .unwrap()
+                .mod_revision
         };
     }
     let mut lat = Vec::with_capacity(events * watchers);
@@ -269,7 +324,10 @@ async fn open_time(keys: usize) -> (u64, Duration, Duration) {
                 let (store, value) = (store.clone(), value.clone());
                 tokio::spawn(async move {
                     for i in (w..keys).step_by(64) {
-                        store.create(&format!("/open/{i:08}"), value.clone()).await.unwrap();
+                        store
+                            .create(&format!("/open/{i:08}"), value.clone())
+                            .await
+                            .unwrap();
                     }
                 })
             })
@@ -311,9 +369,12 @@ fn raw_sqlite(per_tx: usize, duration: Duration) -> f64 {
     while Instant::now() < deadline {
         conn.execute_batch("BEGIN").unwrap();
         {
-            let mut st = conn.prepare_cached("INSERT INTO kv (name, value) VALUES (?1, ?2)").unwrap();
+            let mut st = conn
+                .prepare_cached("INSERT INTO kv (name, value) VALUES (?1, ?2)")
+                .unwrap();
             for _ in 0..per_tx {
-                st.execute(rusqlite::params![format!("/raw/{n}"), &value]).unwrap();
+                st.execute(rusqlite::params![format!("/raw/{n}"), &value])
+                    .unwrap();
                 n += 1;
             }
         }
@@ -324,7 +385,13 @@ fn raw_sqlite(per_tx: usize, duration: Duration) -> f64 {
 
 /// Runs a throwaway etcd on loopback and its own `check perf` workloads.
 fn etcd_check_perf() -> Result<Vec<(&'static str, u32, u32, f64)>, String> {
-    let which = |b: &str| Command::new("which").arg(b).output().map(|o| o.status.success()).unwrap_or(false);
+    let which = |b: &str| {
+        Command::new("which")
+            .arg(b)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
     if !which("etcd") || !which("etcdctl") {
         return Err("etcd/etcdctl not installed (apt-get install etcd-server etcd-client)".into());
     }
@@ -333,7 +400,12 @@ fn etcd_check_perf() -> Result<Vec<(&'static str, u32, u32, f64)>, String> {
     let mut etcd = Command::new("etcd")
         .args(["--data-dir"])
         .arg(dir.path())
-        .args(["--listen-client-urls", client, "--advertise-client-urls", client])
+        .args([
+            "--listen-client-urls",
+            client,
+            "--advertise-client-urls",
+            client,
+        ])
         .args(["--listen-peer-urls", "http://127.0.0.1:23800"])
         .args(["--initial-advertise-peer-urls", "http://127.0.0.1:23800"])
         .args(["--initial-cluster", "default=http://127.0.0.1:23800"])
@@ -347,7 +419,16 @@ fn etcd_check_perf() -> Result<Vec<(&'static str, u32, u32, f64)>, String> {
     // (load, clients, rate cap) as etcdctl 3.4 defines them.
     for (load, clients, cap) in [("l", 500, 8000), ("xl", 1000, 15000)] {
         let out = Command::new("etcdctl")
-            .args(["--endpoints", "127.0.0.1:23790", "check", "perf", "--load", load, "--auto-compact", "--auto-defrag"])
+            .args([
+                "--endpoints",
+                "127.0.0.1:23790",
+                "check",
+                "perf",
+                "--load",
+                load,
+                "--auto-compact",
+                "--auto-defrag",
+            ])
             .env("ETCDCTL_API", "3")
             .output();
         match out {

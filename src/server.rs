@@ -48,7 +48,8 @@ impl Server {
     pub async fn build(config: ServerConfig) -> Result<Self, ServerError> {
         let started = Instant::now();
         let store_config = SqliteConfig::new(config.datastore_path());
-        let store = tokio::task::spawn_blocking(move || SqliteBackend::open(store_config)).await??;
+        let store =
+            tokio::task::spawn_blocking(move || SqliteBackend::open(store_config)).await??;
         Ok(Server {
             config,
             store: Arc::new(store),
@@ -62,7 +63,9 @@ impl Server {
 
     /// Runs until `shutdown` is cancelled, then stops every component in order.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ServerError> {
-        self.run_inner(shutdown).instrument(tracing::info_span!("server")).await
+        self.run_inner(shutdown)
+            .instrument(tracing::info_span!("server"))
+            .await
     }
 
     async fn run_inner(self, shutdown: CancellationToken) -> Result<(), ServerError> {

@@ -80,7 +80,11 @@ fn help_lists_the_commands() {
         assert!(help.contains(needle), "help lacks {needle:?}:\n{help}");
     }
     let out = orch(&["server", "--help"]);
-    assert!(String::from_utf8(out.stdout).unwrap().contains("--data-dir"));
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("--data-dir")
+    );
 }
 
 #[test]
@@ -88,15 +92,28 @@ fn version_reports_orch_and_kubernetes() {
     let out = orch(&["version"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains(&format!("orch version v{}", env!("CARGO_PKG_VERSION"))), "{text}");
+    assert!(
+        text.contains(&format!("orch version v{}", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
     assert!(text.contains("v1.33."), "{text}");
 }
 
 #[test]
 fn agent_says_it_cannot_join_yet() {
-    let out = orch(&["agent", "--server", "https://127.0.0.1:6443", "--token", "x"]);
+    let out = orch(&[
+        "agent",
+        "--server",
+        "https://127.0.0.1:6443",
+        "--token",
+        "x",
+    ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8(out.stderr).unwrap().contains("cannot join"));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("cannot join")
+    );
 }
 
 #[test]
@@ -119,7 +136,11 @@ fn second_server_on_the_same_data_dir_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let first = Server::start(dir.path());
     first.expect_log("orch server ready");
-    let out = Command::new(ORCH).args(["server", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let out = Command::new(ORCH)
+        .args(["server", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("in use by another process"), "{err}");
@@ -133,10 +154,25 @@ fn corrupt_datastore_is_reported_not_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server/db/state.db");
     std::fs::create_dir_all(db.parent().unwrap()).unwrap();
-    std::fs::write(&db, b"this is not a database, it is a text file that got in the way\n".repeat(100)).unwrap();
-    let out = Command::new(ORCH).args(["server", "--data-dir"]).arg(dir.path()).output().unwrap();
+    std::fs::write(
+        &db,
+        b"this is not a database, it is a text file that got in the way\n".repeat(100),
+    )
+    .unwrap();
+    let out = Command::new(ORCH)
+        .args(["server", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("corrupt") && err.contains(&*db.to_string_lossy()), "{err}");
-    assert!(std::fs::read(&db).unwrap().starts_with(b"this is not a database"));
+    assert!(
+        err.contains("corrupt") && err.contains(&*db.to_string_lossy()),
+        "{err}"
+    );
+    assert!(
+        std::fs::read(&db)
+            .unwrap()
+            .starts_with(b"this is not a database")
+    );
 }

@@ -42,7 +42,10 @@ async fn churn_keeps_the_datastore_bounded() {
     let compactor = tokio::spawn(compactor.run(shutdown.clone()));
 
     for k in 0..KEYS {
-        store.create(&format!("/churn/{k}"), Bytes::from(vec![0u8; VALUE_SIZE])).await.unwrap();
+        store
+            .create(&format!("/churn/{k}"), Bytes::from(vec![0u8; VALUE_SIZE]))
+            .await
+            .unwrap();
     }
     // Each writer owns KEYS / WRITERS keys, so compare-and-swap never conflicts.
     let done = Arc::new(AtomicU64::new(0));
@@ -53,12 +56,23 @@ async fn churn_keeps_the_datastore_bounded() {
                 let mine: Vec<u64> = (0..KEYS).filter(|k| k % WRITERS == w).collect();
                 let mut revs = Vec::new();
                 for &k in &mine {
-                    revs.push(store.get(&format!("/churn/{k}"), None).await.unwrap().kv.unwrap().mod_revision);
+                    revs.push(
+                        store
+                            .get(&format!("/churn/{k}"), None)
+                            .await
+                            .unwrap()
+                            .kv
+                            .unwrap()
+                            .mod_revision,
+                    );
                 }
                 for i in 0..UPDATES / WRITERS {
                     let slot = (i as usize) % mine.len();
                     let value = Bytes::from(vec![(i % 251) as u8; VALUE_SIZE]);
-                    let kv = store.update(&format!("/churn/{}", mine[slot]), value, revs[slot]).await.unwrap();
+                    let kv = store
+                        .update(&format!("/churn/{}", mine[slot]), value, revs[slot])
+                        .await
+                        .unwrap();
                     revs[slot] = kv.mod_revision;
                     done.fetch_add(1, Ordering::Relaxed);
                 }
@@ -85,7 +99,10 @@ async fn churn_keeps_the_datastore_bounded() {
 
     let revision = store.current_revision();
     assert_eq!(revision, (KEYS + UPDATES) as i64);
-    assert!(store.compact_revision() >= revision - 2000, "compaction keeps up");
+    assert!(
+        store.compact_revision() >= revision - 2000,
+        "compaction keeps up"
+    );
     let listed = store
         .list(ListRequest {
             prefix: "/churn/".into(),
@@ -98,7 +115,10 @@ async fn churn_keeps_the_datastore_bounded() {
     // 200k updates of 512-byte values is ≥ 200 MB of history if nothing were reclaimed. The live
     // data plus 1000+ retained revisions is a few MB; allow for the WAL and page slack.
     const BOUND: u64 = 32 << 20;
-    assert!(final_size < BOUND, "datastore grew to {final_size} bytes (bound {BOUND})");
+    assert!(
+        final_size < BOUND,
+        "datastore grew to {final_size} bytes (bound {BOUND})"
+    );
     let (_, at_20pct) = samples[1];
     assert!(
         final_size <= at_20pct * 2 + (4 << 20),

@@ -48,7 +48,8 @@ fn crash_child_process() {
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
-        let store = Arc::new(SqliteBackend::open(SqliteConfig::new(path)).expect("child opens the store"));
+        let store =
+            Arc::new(SqliteBackend::open(SqliteConfig::new(path)).expect("child opens the store"));
         let out = Arc::new(Mutex::new(std::io::stdout()));
         let round = std::env::var("ORCH_CRASH_ROUND").unwrap();
         let tasks: Vec<_> = (0..WRITERS)
@@ -72,11 +73,17 @@ fn crash_child_process() {
                         let value = format!("r{round}-w{w}-{seq}");
                         let bytes = Bytes::from(value.clone().into_bytes());
                         let (op, revision) = match state.get(&key) {
-                            None => ("create", store.create(&key, bytes).await.unwrap().mod_revision),
+                            None => (
+                                "create",
+                                store.create(&key, bytes).await.unwrap().mod_revision,
+                            ),
                             Some(&rev) if fastrand::u8(..5) == 0 => {
                                 ("delete", store.delete(&key, Some(rev)).await.unwrap().0)
                             }
-                            Some(&rev) => ("update", store.update(&key, bytes, rev).await.unwrap().mod_revision),
+                            Some(&rev) => (
+                                "update",
+                                store.update(&key, bytes, rev).await.unwrap().mod_revision,
+                            ),
                         };
                         if op == "delete" {
                             state.remove(&key);
@@ -98,7 +105,12 @@ fn crash_child_process() {
 
 fn run_child_and_kill(path: &Path, round: usize, after: Duration) -> Vec<Ack> {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["crash_child_process", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "crash_child_process",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, path)
         .env("ORCH_CRASH_ROUND", round.to_string())
         .stdout(Stdio::piped())
@@ -122,7 +134,11 @@ fn run_child_and_kill(path: &Path, round: usize, after: Duration) -> Vec<Ack> {
     child.kill().expect("SIGKILL the child");
     child.wait().unwrap();
     let acks = reader.join().unwrap();
-    eprintln!("round {round}: killed after {:?} with {} acknowledged writes", start.elapsed(), acks.len());
+    eprintln!(
+        "round {round}: killed after {:?} with {} acknowledged writes",
+        start.elapsed(),
+        acks.len()
+    );
     acks
 }
 
@@ -135,13 +151,20 @@ async fn acknowledged_writes_survive_kill_9() {
     for round in 0..6 {
         let after = Duration::from_millis(150 + fastrand::u64(..600));
         let acks = run_child_and_kill(&path, round, after);
-        assert!(!acks.is_empty(), "round {round}: the child acknowledged nothing in {after:?}");
+        assert!(
+            !acks.is_empty(),
+            "round {round}: the child acknowledged nothing in {after:?}"
+        );
         let min = acks.iter().map(|a| a.revision).min().unwrap();
-        assert!(min > last_round_max, "round {round} reused revision {min} ≤ {last_round_max}: the reopened store did not resume");
+        assert!(
+            min > last_round_max,
+            "round {round} reused revision {min} ≤ {last_round_max}: the reopened store did not resume"
+        );
         last_round_max = acks.iter().map(|a| a.revision).max().unwrap();
         all_acks.extend(acks);
 
-        let store = SqliteBackend::open(SqliteConfig::new(&path)).expect("store reopens after kill -9");
+        let store =
+            SqliteBackend::open(SqliteConfig::new(&path)).expect("store reopens after kill -9");
         verify(&store, &all_acks).await;
         store.shutdown().await;
     }
@@ -150,7 +173,10 @@ async fn acknowledged_writes_survive_kill_9() {
 async fn verify(store: &SqliteBackend, acks: &[Ack]) {
     let current = store.current_revision();
     let max_ack = acks.iter().map(|a| a.revision).max().unwrap();
-    assert!(current >= max_ack, "current revision {current} below acknowledged {max_ack}");
+    assert!(
+        current >= max_ack,
+        "current revision {current} below acknowledged {max_ack}"
+    );
 
     // The full history (nothing is compacted here) replayed from revision 0.
     let mut watch = store.watch("/crash/", 0).await.unwrap();
@@ -164,15 +190,25 @@ async fn verify(store: &SqliteBackend, acks: &[Ack]) {
             .expect("watch open")
             .expect("no error");
         let rev = event.revision();
-        assert!(rev > last, "revisions strictly increase: {rev} after {last}");
+        assert!(
+            rev > last,
+            "revisions strictly increase: {rev} after {last}"
+        );
         last = rev;
         // Each event must follow from the previous state of its key.
         let key = event.kv.key.clone();
         match event.kind {
-            EventKind::Create => assert!(!live.contains_key(&key), "create of live key {key} at {rev}"),
+            EventKind::Create => assert!(
+                !live.contains_key(&key),
+                "create of live key {key} at {rev}"
+            ),
             EventKind::Update | EventKind::Delete => {
                 let prev = event.prev_kv.as_ref().unwrap().mod_revision;
-                assert_eq!(live.get(&key), Some(&prev), "{key} at {rev} follows revision {prev}");
+                assert_eq!(
+                    live.get(&key),
+                    Some(&prev),
+                    "{key} at {rev} follows revision {prev}"
+                );
             }
         }
         if event.kind == EventKind::Delete {
@@ -196,10 +232,22 @@ async fn verify(store: &SqliteBackend, acks: &[Ack]) {
         assert_eq!(event.kind, kind, "{ack:?}");
         if kind != EventKind::Delete {
             assert_eq!(event.kv.value, ack.value.as_bytes(), "{ack:?}");
-            let at = store.get(&ack.key, Some(ack.revision)).await.unwrap().kv.unwrap();
+            let at = store
+                .get(&ack.key, Some(ack.revision))
+                .await
+                .unwrap()
+                .kv
+                .unwrap();
             assert_eq!(at.mod_revision, ack.revision);
         } else {
-            assert!(store.get(&ack.key, Some(ack.revision)).await.unwrap().kv.is_none());
+            assert!(
+                store
+                    .get(&ack.key, Some(ack.revision))
+                    .await
+                    .unwrap()
+                    .kv
+                    .is_none()
+            );
         }
     }
 
@@ -211,7 +259,14 @@ async fn verify(store: &SqliteBackend, acks: &[Ack]) {
         })
         .await
         .unwrap();
-    let listed: HashMap<String, Revision> = listed.kvs.into_iter().map(|kv| (kv.key, kv.mod_revision)).collect();
+    let listed: HashMap<String, Revision> = listed
+        .kvs
+        .into_iter()
+        .map(|kv| (kv.key, kv.mod_revision))
+        .collect();
     assert_eq!(listed, live);
-    assert!(matches!(store.get("/crash/x", Some(current + 1)).await, Err(StoreError::FutureRevision { .. })));
+    assert!(matches!(
+        store.get("/crash/x", Some(current + 1)).await,
+        Err(StoreError::FutureRevision { .. })
+    ));
 }

@@ -196,7 +196,11 @@ impl FieldError {
         let mut s = self.kind.label().to_owned();
         let shows_value = matches!(
             self.kind,
-            ErrorType::Invalid | ErrorType::NotSupported | ErrorType::Duplicate | ErrorType::NotFound | ErrorType::TooMany
+            ErrorType::Invalid
+                | ErrorType::NotSupported
+                | ErrorType::Duplicate
+                | ErrorType::NotFound
+                | ErrorType::TooMany
         );
         if shows_value {
             s.push_str(": ");
@@ -233,7 +237,13 @@ fn render_value(v: &Value) -> String {
 pub fn aggregate(errors: &[FieldError]) -> String {
     match errors {
         [one] => one.to_string(),
-        many => format!("[{}]", many.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")),
+        many => format!(
+            "[{}]",
+            many.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -245,22 +255,41 @@ mod tests {
     fn messages_match_upstream() {
         let p = Path::new("spec").child("containers").index(0).child("name");
         assert_eq!(p.as_str(), "spec.containers[0].name");
-        assert_eq!(FieldError::required(p.clone(), "").to_string(), "spec.containers[0].name: Required value");
         assert_eq!(
-            FieldError::invalid(Path::new("metadata").child("name"), "Foo", "must be lowercase").to_string(),
+            FieldError::required(p.clone(), "").to_string(),
+            "spec.containers[0].name: Required value"
+        );
+        assert_eq!(
+            FieldError::invalid(
+                Path::new("metadata").child("name"),
+                "Foo",
+                "must be lowercase"
+            )
+            .to_string(),
             "metadata.name: Invalid value: \"Foo\": must be lowercase"
         );
         assert_eq!(
-            FieldError::not_supported(Path::new("spec").child("restartPolicy"), "Sometimes", &["Always", "Never"])
-                .to_string(),
+            FieldError::not_supported(
+                Path::new("spec").child("restartPolicy"),
+                "Sometimes",
+                &["Always", "Never"]
+            )
+            .to_string(),
             "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"Never\""
         );
         assert_eq!(
-            FieldError::invalid(Path::new("spec").child("replicas"), -1, "must be greater than or equal to 0")
-                .to_string(),
+            FieldError::invalid(
+                Path::new("spec").child("replicas"),
+                -1,
+                "must be greater than or equal to 0"
+            )
+            .to_string(),
             "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
         );
-        assert_eq!(Path::new("metadata").child("labels").key("app").as_str(), "metadata.labels[app]");
+        assert_eq!(
+            Path::new("metadata").child("labels").key("app").as_str(),
+            "metadata.labels[app]"
+        );
         let two = [
             FieldError::required(Path::new("a"), ""),
             FieldError::forbidden(Path::new("b"), "no"),

@@ -2,3 +2,5 @@
 //! table printers, wire formats. No I/O happens here.
 
 pub mod field;
+pub mod kinds;
+pub mod registry;

@@ -25,7 +25,9 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
         let int = signal(SignalKind::interrupt()).context("cannot install the SIGINT handler")?;
         let term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
         let signals = tokio::spawn(wait_for_signal(int, term, shutdown.clone()));
-        let server = Server::build(config).await.context("cannot start the server")?;
+        let server = Server::build(config)
+            .await
+            .context("cannot start the server")?;
         let result = server.run(shutdown.clone()).await;
         signals.abort();
         result.context("server failed")

@@ -67,7 +67,8 @@ impl Compactor {
     /// revision if it moved.
     pub async fn tick(&mut self) -> Result<Option<Revision>, StoreError> {
         let now = Instant::now();
-        self.samples.push_back((now, self.backend.current_revision()));
+        self.samples
+            .push_back((now, self.backend.current_revision()));
         // The newest sample that is old enough bounds what may go; older samples are not needed.
         let Some(idx) = self
             .samples

@@ -39,10 +39,9 @@ impl ContinueToken {
         let invalid = |reason: &str| StoreError::InvalidContinue {
             reason: reason.to_owned(),
         };
-        let raw = URL_SAFE
-            .decode(token)
-            .map_err(|_| invalid("not base64"))?;
-        let wire: Wire = serde_json::from_slice(&raw).map_err(|_| invalid("not a continue token"))?;
+        let raw = URL_SAFE.decode(token).map_err(|_| invalid("not base64"))?;
+        let wire: Wire =
+            serde_json::from_slice(&raw).map_err(|_| invalid("not a continue token"))?;
         if wire.v != VERSION {
             return Err(invalid("unsupported version"));
         }
@@ -76,7 +75,12 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "!!!", "e30=", &URL_SAFE.encode(br#"{"v":"x","rv":1,"start":"a\u0000"}"#)] {
+        for bad in [
+            "",
+            "!!!",
+            "e30=",
+            &URL_SAFE.encode(br#"{"v":"x","rv":1,"start":"a\u0000"}"#),
+        ] {
             assert!(matches!(
                 ContinueToken::decode(bad),
                 Err(StoreError::InvalidContinue { .. })

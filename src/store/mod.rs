@@ -155,11 +155,20 @@ pub trait Backend: Send + Sync + 'static {
     async fn create(&self, key: &str, value: Bytes) -> Result<KeyValue, StoreError>;
 
     /// Replaces a key's value if its current `mod_revision` is `expected` (compare-and-swap).
-    async fn update(&self, key: &str, value: Bytes, expected: Revision) -> Result<KeyValue, StoreError>;
+    async fn update(
+        &self,
+        key: &str,
+        value: Bytes,
+        expected: Revision,
+    ) -> Result<KeyValue, StoreError>;
 
     /// Deletes a key, if its current `mod_revision` is `expected` when given. Returns the revision
     /// of the deletion and the value that was deleted.
-    async fn delete(&self, key: &str, expected: Option<Revision>) -> Result<(Revision, KeyValue), StoreError>;
+    async fn delete(
+        &self,
+        key: &str,
+        expected: Option<Revision>,
+    ) -> Result<(Revision, KeyValue), StoreError>;
 
     /// Watches every key under `prefix` for changes with a revision strictly greater than `after`.
     /// `after` may be in the future. Fails with [`StoreError::Compacted`] if events after `after`

@@ -92,7 +92,10 @@ impl Hub {
         let mut inner = self.inner.lock().expect("hub lock poisoned");
         let mut too_slow = Vec::new();
         for (&id, sub) in inner.subs.iter() {
-            let mut matched = events.iter().filter(|e| e.kv.key.starts_with(&sub.prefix)).peekable();
+            let mut matched = events
+                .iter()
+                .filter(|e| e.kv.key.starts_with(&sub.prefix))
+                .peekable();
             if matched.peek().is_none() {
                 continue;
             }
@@ -151,7 +154,9 @@ impl Subscription {
                 }
                 match state.end {
                     Some(End::Closed) => return Ok(false),
-                    Some(End::TooSlow) => return Err(StoreError::WatcherTooSlow { limit: self.limit }),
+                    Some(End::TooSlow) => {
+                        return Err(StoreError::WatcherTooSlow { limit: self.limit });
+                    }
                     None => {}
                 }
             }
@@ -163,7 +168,11 @@ impl Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(hub) = self.hub.upgrade() {
-            hub.inner.lock().expect("hub lock poisoned").subs.remove(&self.id);
+            hub.inner
+                .lock()
+                .expect("hub lock poisoned")
+                .subs
+                .remove(&self.id);
         }
     }
 }
@@ -206,50 +215,59 @@ pub fn merge<H: History>(
     let backfill_done = first_page.len() < BACKFILL_PAGE;
     let state = State {
         subscription,
-        phase: if backfill_done { Phase::Live } else { Phase::Backfill },
+        phase: if backfill_done {
+            Phase::Live
+        } else {
+            Phase::Backfill
+        },
         buffer: first_page.into(),
         last: after,
         prefix,
     };
 
-    futures::stream::unfold((state, (!backfill_done).then_some(history)), |(mut st, mut history)| async move {
-        loop {
-            if let Some(event) = st.buffer.pop_front() {
-                // Live events may repeat what backfill already delivered; revisions only grow.
-                if event.revision() <= st.last {
-                    continue;
+    futures::stream::unfold(
+        (state, (!backfill_done).then_some(history)),
+        |(mut st, mut history)| async move {
+            loop {
+                if let Some(event) = st.buffer.pop_front() {
+                    // Live events may repeat what backfill already delivered; revisions only grow.
+                    if event.revision() <= st.last {
+                        continue;
+                    }
+                    st.last = event.revision();
+                    return Some((Ok(event), (st, history)));
                 }
-                st.last = event.revision();
-                return Some((Ok(event), (st, history)));
-            }
-            match st.phase {
-                Phase::Done => return None,
-                Phase::Backfill => {
-                    let h = history.as_mut().expect("history is kept until backfill ends");
-                    match h.events_after(&st.prefix, st.last, BACKFILL_PAGE).await {
-                        Ok(page) => {
-                            if page.len() < BACKFILL_PAGE {
-                                st.phase = Phase::Live;
-                                history = None;
+                match st.phase {
+                    Phase::Done => return None,
+                    Phase::Backfill => {
+                        let h = history
+                            .as_mut()
+                            .expect("history is kept until backfill ends");
+                        match h.events_after(&st.prefix, st.last, BACKFILL_PAGE).await {
+                            Ok(page) => {
+                                if page.len() < BACKFILL_PAGE {
+                                    st.phase = Phase::Live;
+                                    history = None;
+                                }
+                                st.buffer = page.into();
                             }
-                            st.buffer = page.into();
+                            Err(err) => {
+                                st.phase = Phase::Done;
+                                return Some((Err(err), (st, history)));
+                            }
                         }
+                    }
+                    Phase::Live => match st.subscription.next_batch(&mut st.buffer).await {
+                        Ok(true) => {}
+                        Ok(false) => st.phase = Phase::Done,
                         Err(err) => {
                             st.phase = Phase::Done;
                             return Some((Err(err), (st, history)));
                         }
-                    }
+                    },
                 }
-                Phase::Live => match st.subscription.next_batch(&mut st.buffer).await {
-                    Ok(true) => {}
-                    Ok(false) => st.phase = Phase::Done,
-                    Err(err) => {
-                        st.phase = Phase::Done;
-                        return Some((Err(err), (st, history)));
-                    }
-                },
             }
-        }
-    })
+        },
+    )
     .boxed()
 }

@@ -24,10 +24,10 @@ use bytes::Bytes;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
-use super::watch::{self, Hub, History};
+use super::watch::{self, History, Hub};
 use super::{
-    Backend, Event, GetResult, KeyValue, ListRequest, ListResult, Revision, StoreError, WatchStream,
-    validate_key, validate_prefix,
+    Backend, Event, GetResult, KeyValue, ListRequest, ListResult, Revision, StoreError,
+    WatchStream, validate_key, validate_prefix,
 };
 use readers::Readers;
 use writer::{Command, WriteOp, Writer};
@@ -151,7 +151,8 @@ impl SqliteBackend {
             .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
             .map_err(|e| sql("reading the schema", e))?;
         if tables.is_empty() {
-            conn.execute_batch(schema::INIT_PRAGMAS).map_err(|e| sql("initialising", e))?;
+            conn.execute_batch(schema::INIT_PRAGMAS)
+                .map_err(|e| sql("initialising", e))?;
             set_journal_mode(&conn, &path)?;
             conn.execute_batch(&format!("BEGIN; {} COMMIT;", schema::CREATE))
                 .map_err(|e| sql("creating the schema", e))?;
@@ -183,7 +184,10 @@ impl SqliteBackend {
                     .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
                     .map_err(|e| sql("checking integrity", e))?;
                 if verdict != "ok" {
-                    return Err(Error::Corrupt { path, reason: verdict });
+                    return Err(Error::Corrupt {
+                        path,
+                        reason: verdict,
+                    });
                 }
             }
         }
@@ -258,11 +262,21 @@ impl Backend for SqliteBackend {
 
     async fn create(&self, key: &str, value: Bytes) -> Result<KeyValue, StoreError> {
         validate_key(key)?;
-        let event = self.write(WriteOp::Create { key: key.to_owned(), value }).await?;
+        let event = self
+            .write(WriteOp::Create {
+                key: key.to_owned(),
+                value,
+            })
+            .await?;
         Ok(event.kv.clone())
     }
 
-    async fn update(&self, key: &str, value: Bytes, expected: Revision) -> Result<KeyValue, StoreError> {
+    async fn update(
+        &self,
+        key: &str,
+        value: Bytes,
+        expected: Revision,
+    ) -> Result<KeyValue, StoreError> {
         validate_key(key)?;
         let op = WriteOp::Update {
             key: key.to_owned(),
@@ -272,10 +286,22 @@ impl Backend for SqliteBackend {
         Ok(self.write(op).await?.kv.clone())
     }
 
-    async fn delete(&self, key: &str, expected: Option<Revision>) -> Result<(Revision, KeyValue), StoreError> {
+    async fn delete(
+        &self,
+        key: &str,
+        expected: Option<Revision>,
+    ) -> Result<(Revision, KeyValue), StoreError> {
         validate_key(key)?;
-        let event = self.write(WriteOp::Delete { key: key.to_owned(), expected }).await?;
-        let prev = event.prev_kv.clone().expect("a delete event carries the deleted value");
+        let event = self
+            .write(WriteOp::Delete {
+                key: key.to_owned(),
+                expected,
+            })
+            .await?;
+        let prev = event
+            .prev_kv
+            .clone()
+            .expect("a delete event carries the deleted value");
         Ok((event.revision(), prev))
     }
 
@@ -285,8 +311,16 @@ impl Backend for SqliteBackend {
         // Subscribe before reading history: see the module docs of `watch`.
         let subscription = self.shared.hub.subscribe(prefix);
         let mut history = readers::SqliteHistory::new(self.readers.clone());
-        let first = history.events_after(prefix, after, watch::BACKFILL_PAGE).await?;
-        Ok(watch::merge(subscription, history, prefix.to_owned(), after, first))
+        let first = history
+            .events_after(prefix, after, watch::BACKFILL_PAGE)
+            .await?;
+        Ok(watch::merge(
+            subscription,
+            history,
+            prefix.to_owned(),
+            after,
+            first,
+        ))
     }
 
     fn current_revision(&self) -> Revision {
@@ -310,7 +344,10 @@ impl Backend for SqliteBackend {
         }
         let (reply, rx) = oneshot::channel();
         self.commands
-            .send(Command::Compact { target: revision, reply })
+            .send(Command::Compact {
+                target: revision,
+                reply,
+            })
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
@@ -327,11 +364,20 @@ impl Backend for SqliteBackend {
 
     async fn shutdown(&self) {
         let (reply, rx) = oneshot::channel();
-        if self.commands.send(Command::Shutdown { reply }).await.is_ok() {
+        if self
+            .commands
+            .send(Command::Shutdown { reply })
+            .await
+            .is_ok()
+        {
             let _ = rx.await;
         }
         self.readers.close();
-        let handle = self.writer_thread.lock().expect("writer handle lock poisoned").take();
+        let handle = self
+            .writer_thread
+            .lock()
+            .expect("writer handle lock poisoned")
+            .take();
         if let Some(handle) = handle {
             // The writer has replied and is only closing its connection now.
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
@@ -341,7 +387,10 @@ impl Backend for SqliteBackend {
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 fn lock_file(path: &Path) -> Result<File, Error> {
@@ -363,7 +412,10 @@ fn lock_file(path: &Path) -> Result<File, Error> {
             path: path.to_owned(),
             lock: lock_path,
         }),
-        Err(std::fs::TryLockError::Error(source)) => Err(Error::LockFile { path: lock_path, source }),
+        Err(std::fs::TryLockError::Error(source)) => Err(Error::LockFile {
+            path: lock_path,
+            source,
+        }),
     }
 }
 
@@ -406,8 +458,11 @@ fn check_header(path: &Path) -> Result<(), Error> {
 }
 
 fn open_connection(path: &Path, read_only: bool) -> Result<Connection, Error> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::sqlite(path, "opening", e))?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(|e| Error::sqlite(path, "opening", e))?;
     let pragmas = if read_only {
         "PRAGMA busy_timeout = 10000; PRAGMA query_only = 1; PRAGMA cache_size = -4096;"
     } else {

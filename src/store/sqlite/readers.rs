@@ -10,8 +10,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use super::{Error, Shared, open_connection, schema};
 use crate::store::watch::History;
 use crate::store::{
-    ContinueToken, Event, EventKind, GetResult, KeyValue, ListRequest, ListResult, Revision, StoreError,
-    prefix_end,
+    ContinueToken, Event, EventKind, GetResult, KeyValue, ListRequest, ListResult, Revision,
+    StoreError, prefix_end,
 };
 
 /// Idle connections kept for reuse; more are opened under load and closed after.
@@ -43,7 +43,10 @@ impl Readers {
             .map_err(|e| StoreError::Backend(format!("read task failed: {e}").into()))?
     }
 
-    fn run_blocking<R>(&self, f: impl FnOnce(&Snapshot<'_>) -> Result<R, StoreError>) -> Result<R, StoreError> {
+    fn run_blocking<R>(
+        &self,
+        f: impl FnOnce(&Snapshot<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
         }
@@ -68,7 +71,9 @@ impl Readers {
     ) -> Result<R, StoreError> {
         let path = &self.shared.path;
         let sql = |context, e| StoreError::from(Error::sqlite(path, context, e));
-        let tx = conn.unchecked_transaction().map_err(|e| sql("starting a read", e))?;
+        let tx = conn
+            .unchecked_transaction()
+            .map_err(|e| sql("starting a read", e))?;
         let current = tx
             .query_row(schema::SELECT_CURRENT_REVISION, [], |r| r.get(0))
             .map_err(|e| sql("reading the current revision", e))?;
@@ -121,7 +126,11 @@ impl Snapshot<'_> {
         Ok(())
     }
 
-    pub(super) fn get(&self, key: &str, revision: Option<Revision>) -> Result<GetResult, StoreError> {
+    pub(super) fn get(
+        &self,
+        key: &str,
+        revision: Option<Revision>,
+    ) -> Result<GetResult, StoreError> {
         let at = match revision {
             Some(r) if r > 0 => {
                 self.readable(r)?;
@@ -134,19 +143,24 @@ impl Snapshot<'_> {
             .prepare_cached(schema::SELECT_LATEST)
             .and_then(|mut st| {
                 st.query_row(params![key, at], |r| {
-                    Ok((r.get::<_, Revision>(0)?, r.get::<_, Revision>(1)?, r.get::<_, i64>(2)?, r.get(3)?))
+                    Ok((
+                        r.get::<_, Revision>(0)?,
+                        r.get::<_, Revision>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get(3)?,
+                    ))
                 })
                 .optional()
             })
             .map_err(self.sql("reading a key"))?;
-        let kv = row
-            .filter(|&(_, _, deleted, _)| deleted == 0)
-            .map(|(mod_revision, create_revision, _, value)| KeyValue {
+        let kv = row.filter(|&(_, _, deleted, _)| deleted == 0).map(
+            |(mod_revision, create_revision, _, value)| KeyValue {
                 key: key.to_owned(),
                 create_revision,
                 mod_revision,
                 value: blob(value),
-            });
+            },
+        );
         Ok(GetResult { revision: at, kv })
     }
 
@@ -165,7 +179,11 @@ impl Snapshot<'_> {
             None => (req.revision.filter(|&r| r > 0).unwrap_or(self.current), ""),
         };
         self.readable(at)?;
-        let fetch = if req.limit == 0 { -1 } else { req.limit as i64 + 1 };
+        let fetch = if req.limit == 0 {
+            -1
+        } else {
+            req.limit as i64 + 1
+        };
         let mut kvs = self
             .tx
             .prepare_cached(schema::LIST)
@@ -203,15 +221,28 @@ impl Snapshot<'_> {
         Ok((self.current, count))
     }
 
-    fn count_range(&self, prefix: &str, end: &str, after: &str, at: Revision) -> Result<u64, StoreError> {
+    fn count_range(
+        &self,
+        prefix: &str,
+        end: &str,
+        after: &str,
+        at: Revision,
+    ) -> Result<u64, StoreError> {
         self.tx
             .prepare_cached(schema::COUNT)
-            .and_then(|mut st| st.query_row(params![prefix, end, after, at], |r| r.get::<_, i64>(0)))
+            .and_then(|mut st| {
+                st.query_row(params![prefix, end, after, at], |r| r.get::<_, i64>(0))
+            })
             .map(|n| n as u64)
             .map_err(self.sql("counting"))
     }
 
-    pub(super) fn events_after(&self, prefix: &str, after: Revision, limit: usize) -> Result<Vec<Arc<Event>>, StoreError> {
+    pub(super) fn events_after(
+        &self,
+        prefix: &str,
+        after: Revision,
+        limit: usize,
+    ) -> Result<Vec<Arc<Event>>, StoreError> {
         if after < self.compacted {
             return Err(StoreError::Compacted {
                 requested: after,
@@ -221,37 +252,40 @@ impl Snapshot<'_> {
         self.tx
             .prepare_cached(schema::EVENTS_AFTER)
             .and_then(|mut st| {
-                st.query_map(params![prefix, prefix_end(prefix), after, limit as i64], |r| {
-                    let id: Revision = r.get(0)?;
-                    let key: String = r.get(1)?;
-                    let created = r.get::<_, i64>(2)? != 0;
-                    let deleted = r.get::<_, i64>(3)? != 0;
-                    let create_revision: Revision = r.get(4)?;
-                    let prev_revision: Revision = r.get(5)?;
-                    let value = blob(r.get(6)?);
-                    let old_value = blob(r.get(7)?);
-                    let kind = match (created, deleted) {
-                        (true, _) => EventKind::Create,
-                        (false, true) => EventKind::Delete,
-                        (false, false) => EventKind::Update,
-                    };
-                    let prev_kv = (kind != EventKind::Create).then(|| KeyValue {
-                        key: key.clone(),
-                        create_revision,
-                        mod_revision: prev_revision,
-                        value: old_value,
-                    });
-                    Ok(Arc::new(Event {
-                        kind,
-                        kv: KeyValue {
-                            key,
+                st.query_map(
+                    params![prefix, prefix_end(prefix), after, limit as i64],
+                    |r| {
+                        let id: Revision = r.get(0)?;
+                        let key: String = r.get(1)?;
+                        let created = r.get::<_, i64>(2)? != 0;
+                        let deleted = r.get::<_, i64>(3)? != 0;
+                        let create_revision: Revision = r.get(4)?;
+                        let prev_revision: Revision = r.get(5)?;
+                        let value = blob(r.get(6)?);
+                        let old_value = blob(r.get(7)?);
+                        let kind = match (created, deleted) {
+                            (true, _) => EventKind::Create,
+                            (false, true) => EventKind::Delete,
+                            (false, false) => EventKind::Update,
+                        };
+                        let prev_kv = (kind != EventKind::Create).then(|| KeyValue {
+                            key: key.clone(),
                             create_revision,
-                            mod_revision: id,
-                            value,
-                        },
-                        prev_kv,
-                    }))
-                })?
+                            mod_revision: prev_revision,
+                            value: old_value,
+                        });
+                        Ok(Arc::new(Event {
+                            kind,
+                            kv: KeyValue {
+                                key,
+                                create_revision,
+                                mod_revision: id,
+                                value,
+                            },
+                            prev_kv,
+                        }))
+                    },
+                )?
                 .collect()
             })
             .map_err(self.sql("reading history"))
@@ -275,7 +309,12 @@ impl SqliteHistory {
 
 #[async_trait]
 impl History for SqliteHistory {
-    async fn events_after(&mut self, prefix: &str, after: Revision, limit: usize) -> Result<Vec<Arc<Event>>, StoreError> {
+    async fn events_after(
+        &mut self,
+        prefix: &str,
+        after: Revision,
+        limit: usize,
+    ) -> Result<Vec<Arc<Event>>, StoreError> {
         let prefix = prefix.to_owned();
         self.readers
             .run(move |snap| snap.events_after(&prefix, after, limit))

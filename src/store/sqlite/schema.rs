@@ -28,16 +28,17 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 INSERT INTO meta (key, value) VALUES ('schema_version', 1), ('compact_revision', 0);
 ";
 
-pub const SELECT_TABLES: &str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+pub const SELECT_TABLES: &str =
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
 pub const SELECT_META: &str = "SELECT value FROM meta WHERE key = ?1";
 pub const UPDATE_META: &str = "UPDATE meta SET value = ?2 WHERE key = ?1";
 
 /// The last revision ever assigned (kept by SQLite even when compaction deleted that row).
-pub const SELECT_CURRENT_REVISION: &str = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'kine'), 0)";
+pub const SELECT_CURRENT_REVISION: &str =
+    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'kine'), 0)";
 
 /// The latest row of a name at or below a revision: id, create_revision, deleted, value.
-pub const SELECT_LATEST: &str =
-    "SELECT id, create_revision, deleted, value FROM kine WHERE name = ?1 AND id <= ?2 ORDER BY id DESC LIMIT 1";
+pub const SELECT_LATEST: &str = "SELECT id, create_revision, deleted, value FROM kine WHERE name = ?1 AND id <= ?2 ORDER BY id DESC LIMIT 1";
 
 pub const INSERT: &str = "
 INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, value, old_value)

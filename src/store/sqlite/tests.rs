@@ -31,7 +31,9 @@ async fn next(w: &mut WatchStream) -> Arc<Event> {
 
 async fn assert_quiet(w: &mut WatchStream) {
     assert!(
-        tokio::time::timeout(Duration::from_millis(100), w.next()).await.is_err(),
+        tokio::time::timeout(Duration::from_millis(100), w.next())
+            .await
+            .is_err(),
         "no further event expected"
     );
 }
@@ -50,7 +52,10 @@ async fn create_get_update_delete() {
 
     let kv = s.update("/a/1", b("two"), 1).await.unwrap();
     assert_eq!((kv.create_revision, kv.mod_revision), (1, 2));
-    assert_eq!(s.get("/a/1", None).await.unwrap().kv.unwrap().value, b("two"));
+    assert_eq!(
+        s.get("/a/1", None).await.unwrap().kv.unwrap().value,
+        b("two")
+    );
 
     let (rev, deleted) = s.delete("/a/1", Some(2)).await.unwrap();
     assert_eq!(rev, 3);
@@ -69,24 +74,53 @@ async fn create_get_update_delete() {
 async fn write_preconditions() {
     let (_d, s) = tmp();
     s.create("/k", b("v")).await.unwrap();
-    assert!(matches!(s.create("/k", b("v")).await, Err(StoreError::AlreadyExists { .. })));
-    assert!(matches!(s.update("/missing", b("v"), 1).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        s.create("/k", b("v")).await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    assert!(matches!(
+        s.update("/missing", b("v"), 1).await,
+        Err(StoreError::NotFound { .. })
+    ));
     assert!(matches!(
         s.update("/k", b("v"), 7).await,
-        Err(StoreError::Conflict { expected: 7, current: 1, .. })
+        Err(StoreError::Conflict {
+            expected: 7,
+            current: 1,
+            ..
+        })
     ));
-    assert!(matches!(s.delete("/missing", None).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        s.delete("/missing", None).await,
+        Err(StoreError::NotFound { .. })
+    ));
     assert!(matches!(
         s.delete("/k", Some(9)).await,
-        Err(StoreError::Conflict { expected: 9, current: 1, .. })
+        Err(StoreError::Conflict {
+            expected: 9,
+            current: 1,
+            ..
+        })
     ));
     // Failed writes take no revision.
     assert_eq!(s.current_revision(), 1);
     s.delete("/k", None).await.unwrap();
-    assert!(matches!(s.update("/k", b("v"), 2).await, Err(StoreError::NotFound { .. })));
-    assert!(matches!(s.delete("/k", None).await, Err(StoreError::NotFound { .. })));
-    assert!(matches!(s.create("bad key", b("v")).await, Err(StoreError::InvalidKey { .. })));
-    assert!(matches!(s.get("", None).await, Err(StoreError::InvalidKey { .. })));
+    assert!(matches!(
+        s.update("/k", b("v"), 2).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.delete("/k", None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.create("bad key", b("v")).await,
+        Err(StoreError::InvalidKey { .. })
+    ));
+    assert!(matches!(
+        s.get("", None).await,
+        Err(StoreError::InvalidKey { .. })
+    ));
 }
 
 #[tokio::test]
@@ -106,7 +140,10 @@ async fn get_at_revision() {
     assert_eq!(at(4).await, None);
     assert!(matches!(
         s.get("/k", Some(5)).await,
-        Err(StoreError::FutureRevision { requested: 5, current: 4 })
+        Err(StoreError::FutureRevision {
+            requested: 5,
+            current: 4
+        })
     ));
 }
 
@@ -183,7 +220,10 @@ async fn paged_list_is_a_snapshot_across_concurrent_writes() {
     }
     let keys: Vec<String> = seen.iter().map(|kv| kv.key.clone()).collect();
     let expected: Vec<String> = (0..25).map(|i| format!("/p/{i:03}")).collect();
-    assert_eq!(keys, expected, "pages are the list at the first page's revision");
+    assert_eq!(
+        keys, expected,
+        "pages are the list at the first page's revision"
+    );
     assert!(seen.iter().all(|kv| kv.value == b("v")));
 
     // A token may not be used to read outside the listed prefix.
@@ -193,7 +233,10 @@ async fn paged_list_is_a_snapshot_across_concurrent_writes() {
         continue_token: Some(token),
         ..Default::default()
     };
-    assert!(matches!(s.list(foreign).await, Err(StoreError::InvalidContinue { .. })));
+    assert!(matches!(
+        s.list(foreign).await,
+        Err(StoreError::InvalidContinue { .. })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -205,7 +248,9 @@ async fn concurrent_compare_and_swap_has_one_winner() {
         let tasks: Vec<_> = (0..16)
             .map(|i| {
                 let (s, key) = (s.clone(), key.clone());
-                tokio::spawn(async move { s.update(&key, b(&i.to_string()), kv.mod_revision).await })
+                tokio::spawn(
+                    async move { s.update(&key, b(&i.to_string()), kv.mod_revision).await },
+                )
             })
             .collect();
         let mut winners = 0;
@@ -249,7 +294,10 @@ async fn watch_from_old_current_and_future_revisions() {
     assert_eq!((e.kind, e.revision()), (EventKind::Create, 1));
     assert!(e.prev_kv.is_none());
     let e = next(&mut old).await;
-    assert_eq!((e.kind, e.revision(), e.kv.value.clone()), (EventKind::Update, 3, b("2")));
+    assert_eq!(
+        (e.kind, e.revision(), e.kv.value.clone()),
+        (EventKind::Update, 3, b("2"))
+    );
     assert_eq!(e.prev_kv.as_ref().unwrap().value, b("1"));
     assert_eq!(e.prev_kv.as_ref().unwrap().mod_revision, 1);
 
@@ -272,7 +320,10 @@ async fn watch_from_old_current_and_future_revisions() {
         assert_quiet(w).await;
     }
     let e = next(&mut future).await;
-    assert_eq!((e.kind, e.revision(), e.kv.key.as_str()), (EventKind::Create, 6, "/w/c"));
+    assert_eq!(
+        (e.kind, e.revision(), e.kv.key.as_str()),
+        (EventKind::Create, 6, "/w/c")
+    );
     assert_quiet(&mut future).await;
 }
 
@@ -289,7 +340,9 @@ async fn watch_has_no_gaps_or_duplicates_under_concurrent_writes() {
                     let key = format!("/c/{w}/{}", i % 10);
                     match s.get(&key, None).await.unwrap().kv {
                         None => s.create(&key, b("v")).await.map(|_| ()),
-                        Some(kv) if i % 7 == 0 => s.delete(&key, Some(kv.mod_revision)).await.map(|_| ()),
+                        Some(kv) if i % 7 == 0 => {
+                            s.delete(&key, Some(kv.mod_revision)).await.map(|_| ())
+                        }
                         Some(kv) => s.update(&key, b("v"), kv.mod_revision).await.map(|_| ()),
                     }
                     .unwrap();
@@ -344,7 +397,10 @@ async fn compaction_boundaries() {
     s.create("/k/c", b("c1")).await.unwrap(); // 5
     s.update("/k/a", b("a3"), 3).await.unwrap(); // 6
 
-    assert!(matches!(s.compact(7).await, Err(StoreError::FutureRevision { .. })));
+    assert!(matches!(
+        s.compact(7).await,
+        Err(StoreError::FutureRevision { .. })
+    ));
     assert_eq!(s.compact(4).await.unwrap(), 4);
     assert_eq!(s.compact_revision(), 4);
     assert_eq!(s.compact(2).await.unwrap(), 4, "compaction never goes back");
@@ -359,16 +415,28 @@ async fn compaction_boundaries() {
         .await
         .unwrap();
     assert_eq!(
-        r.kvs.iter().map(|kv| (kv.key.as_str(), kv.value.clone())).collect::<Vec<_>>(),
+        r.kvs
+            .iter()
+            .map(|kv| (kv.key.as_str(), kv.value.clone()))
+            .collect::<Vec<_>>(),
         [("/k/a", b("a2"))]
     );
-    assert_eq!(s.get("/k/a", Some(4)).await.unwrap().kv.unwrap().value, b("a2"));
-    assert_eq!(s.get("/k/a", Some(5)).await.unwrap().kv.unwrap().value, b("a2"));
+    assert_eq!(
+        s.get("/k/a", Some(4)).await.unwrap().kv.unwrap().value,
+        b("a2")
+    );
+    assert_eq!(
+        s.get("/k/a", Some(5)).await.unwrap().kv.unwrap().value,
+        b("a2")
+    );
     assert!(s.get("/k/b", Some(4)).await.unwrap().kv.is_none());
     // Below it, reads and watches are refused with a distinct error.
     assert!(matches!(
         s.get("/k/a", Some(3)).await,
-        Err(StoreError::Compacted { requested: 3, compacted: 4 })
+        Err(StoreError::Compacted {
+            requested: 3,
+            compacted: 4
+        })
     ));
     let below = ListRequest {
         prefix: "/k/".into(),
@@ -381,14 +449,20 @@ async fn compaction_boundaries() {
     let mut w = s.watch("/k/", 4).await.unwrap();
     assert_eq!(next(&mut w).await.revision(), 5);
     let e = next(&mut w).await;
-    assert_eq!((e.revision(), e.prev_kv.as_ref().unwrap().value.clone()), (6, b("a2")));
+    assert_eq!(
+        (e.revision(), e.prev_kv.as_ref().unwrap().value.clone()),
+        (6, b("a2"))
+    );
 
     // Superseded rows and tombstones at or below 4 are physically gone.
     let rows: i64 = rusqlite::Connection::open(s.path())
         .unwrap()
         .query_row("SELECT COUNT(*) FROM kine", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(rows, 3, "rows 3 (a2, still read at 4 and 5), 5 and 6 remain");
+    assert_eq!(
+        rows, 3,
+        "rows 3 (a2, still read at 4 and 5), 5 and 6 remain"
+    );
 
     // Compaction survives a restart.
     s.shutdown().await;
@@ -438,9 +512,15 @@ async fn slow_watcher_is_cut_off_without_blocking_writers() {
             None => panic!("stream ended without an error"),
         }
     };
-    assert!(matches!(err, StoreError::WatcherTooSlow { limit: 50 }), "{err}");
+    assert!(
+        matches!(err, StoreError::WatcherTooSlow { limit: 50 }),
+        "{err}"
+    );
     assert!(delivered <= 50);
-    assert!(slow.next().await.is_none(), "the stream ends after the error");
+    assert!(
+        slow.next().await.is_none(),
+        "the stream ends after the error"
+    );
     // A watcher of an untouched prefix is unaffected.
     s.create("/other/k", b("o")).await.unwrap();
     assert_eq!(next(&mut other).await.kv.key, "/other/k");
@@ -453,8 +533,16 @@ async fn shutdown_ends_watches_and_refuses_operations() {
     s.create("/k", b("v")).await.unwrap();
     let mut w = s.watch("/", 1).await.unwrap();
     s.shutdown().await;
-    assert!(tokio::time::timeout(Duration::from_secs(5), w.next()).await.unwrap().is_none());
-    assert!(matches!(s.create("/x", b("v")).await, Err(StoreError::Closed)));
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), w.next())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        s.create("/x", b("v")).await,
+        Err(StoreError::Closed)
+    ));
     assert!(matches!(s.get("/k", None).await, Err(StoreError::Closed)));
 }
 
@@ -471,17 +559,28 @@ async fn second_process_is_refused_and_bad_files_are_named() {
 
     let garbage = dir.path().join("garbage.db");
     std::fs::write(&garbage, vec![0x42u8; 8192]).unwrap();
-    let err = SqliteBackend::open(SqliteConfig::new(&garbage)).err().unwrap();
+    let err = SqliteBackend::open(SqliteConfig::new(&garbage))
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::Corrupt { .. }), "{err}");
-    assert!(err.to_string().contains(&*garbage.to_string_lossy()), "{err}");
-    assert_eq!(std::fs::read(&garbage).unwrap(), vec![0x42u8; 8192], "the file is left alone");
+    assert!(
+        err.to_string().contains(&*garbage.to_string_lossy()),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&garbage).unwrap(),
+        vec![0x42u8; 8192],
+        "the file is left alone"
+    );
 
     let foreign = dir.path().join("foreign.db");
     rusqlite::Connection::open(&foreign)
         .unwrap()
         .execute_batch("CREATE TABLE t (x)")
         .unwrap();
-    let err = SqliteBackend::open(SqliteConfig::new(&foreign)).err().unwrap();
+    let err = SqliteBackend::open(SqliteConfig::new(&foreign))
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::Foreign { .. }), "{err}");
 
     // A valid header over damaged pages: the integrity check catches it at open.
@@ -489,7 +588,9 @@ async fn second_process_is_refused_and_bad_files_are_named() {
     {
         let s = SqliteBackend::open(SqliteConfig::new(&damaged)).unwrap();
         for i in 0..2000 {
-            s.create(&format!("/d/{i:05}"), Bytes::from(vec![7u8; 200])).await.unwrap();
+            s.create(&format!("/d/{i:05}"), Bytes::from(vec![7u8; 200]))
+                .await
+                .unwrap();
         }
         s.shutdown().await;
     }
@@ -499,7 +600,9 @@ async fn second_process_is_refused_and_bad_files_are_named() {
         *b = 0xff;
     }
     std::fs::write(&damaged, &bytes).unwrap();
-    let err = SqliteBackend::open(SqliteConfig::new(&damaged)).err().unwrap();
+    let err = SqliteBackend::open(SqliteConfig::new(&damaged))
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::Corrupt { .. }), "{err}");
     assert!(err.to_string().contains("damaged.db"), "{err}");
 }
@@ -519,7 +622,11 @@ async fn compactor_keeps_min_revisions() {
     };
     let mut compactor = Compactor::new(s.clone(), config);
     assert_eq!(compactor.tick().await.unwrap(), Some(30));
-    assert_eq!(compactor.tick().await.unwrap(), None, "nothing new to compact");
+    assert_eq!(
+        compactor.tick().await.unwrap(),
+        None,
+        "nothing new to compact"
+    );
     assert!(s.get("/k", Some(30)).await.is_ok());
     assert!(s.get("/k", Some(29)).await.unwrap_err().is_compacted());
 }
@@ -535,7 +642,11 @@ async fn compactor_keeps_min_age() {
     };
     let mut compactor = Compactor::new(s.clone(), config);
     s.create("/k", b("0")).await.unwrap();
-    assert_eq!(compactor.tick().await.unwrap(), None, "revision 1 is not 5 minutes old");
+    assert_eq!(
+        compactor.tick().await.unwrap(),
+        None,
+        "revision 1 is not 5 minutes old"
+    );
     for i in 1..10 {
         s.update("/k", b("x"), i).await.unwrap();
     }

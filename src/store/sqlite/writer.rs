@@ -34,10 +34,20 @@ pub(super) enum WriteOp {
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 pub(super) enum Command {
-    Write { op: WriteOp, reply: Reply<Arc<Event>> },
-    Compact { target: Revision, reply: Reply<Revision> },
-    Maintain { reply: Reply<()> },
-    Shutdown { reply: oneshot::Sender<()> },
+    Write {
+        op: WriteOp,
+        reply: Reply<Arc<Event>>,
+    },
+    Compact {
+        target: Revision,
+        reply: Reply<Revision>,
+    },
+    Maintain {
+        reply: Reply<()>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
 }
 
 pub(super) struct Writer {
@@ -59,7 +69,12 @@ struct Latest {
 }
 
 impl Writer {
-    pub(super) fn new(conn: Connection, shared: Arc<Shared>, last: Revision, compacted: Revision) -> Self {
+    pub(super) fn new(
+        conn: Connection,
+        shared: Arc<Shared>,
+        last: Revision,
+        compacted: Revision,
+    ) -> Self {
         Writer {
             conn,
             shared,
@@ -147,7 +162,10 @@ impl Writer {
         let (ops, replies): (Vec<_>, Vec<_>) = writes.into_iter().unzip();
         match self.apply(ops) {
             Ok(results) => {
-                let events: Vec<Arc<Event>> = results.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
+                let events: Vec<Arc<Event>> = results
+                    .iter()
+                    .filter_map(|r| r.as_ref().ok().cloned())
+                    .collect();
                 if let Some(last) = events.last() {
                     self.last = last.revision();
                     self.shared.current.store(self.last, Ordering::Release);
@@ -160,7 +178,10 @@ impl Writer {
             Err(err) => {
                 tracing::error!(error = %err, batch = replies.len(), "write batch failed");
                 // Nothing of the batch is committed; resynchronise in case SQLite's state moved.
-                if let Ok(last) = self.conn.query_row(schema::SELECT_CURRENT_REVISION, [], |r| r.get(0)) {
+                if let Ok(last) = self
+                    .conn
+                    .query_row(schema::SELECT_CURRENT_REVISION, [], |r| r.get(0))
+                {
                     self.last = last;
                 }
                 let message = err.to_string();
@@ -195,9 +216,15 @@ impl Writer {
         let lo = self.compacted;
         let hi = self.compact_target.min(lo + COMPACT_CHUNK);
         let result = (|| -> rusqlite::Result<(usize, usize)> {
-            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let superseded = tx.prepare_cached(schema::COMPACT_SUPERSEDED)?.execute(params![lo, hi])?;
-            let tombstones = tx.prepare_cached(schema::COMPACT_TOMBSTONES)?.execute(params![lo, hi])?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let superseded = tx
+                .prepare_cached(schema::COMPACT_SUPERSEDED)?
+                .execute(params![lo, hi])?;
+            let tombstones = tx
+                .prepare_cached(schema::COMPACT_TOMBSTONES)?
+                .execute(params![lo, hi])?;
             tx.prepare_cached(schema::UPDATE_META)?
                 .execute(params!["compact_revision", hi])?;
             tx.commit()?;
@@ -234,7 +261,10 @@ impl Writer {
     fn maintain(&mut self) -> Result<(), Error> {
         let path = self.shared.path.clone();
         let sql = |context, source| Error::sqlite(&path, context, source);
-        let pragma = |name: &str| -> rusqlite::Result<i64> { self.conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)) };
+        let pragma = |name: &str| -> rusqlite::Result<i64> {
+            self.conn
+                .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+        };
         let free = pragma("freelist_count").map_err(|e| sql("reading free pages", e))?;
         let total = pragma("page_count").map_err(|e| sql("reading page count", e))?;
         if free > 1024 && free * 4 > total {
@@ -253,9 +283,15 @@ impl Writer {
 
 /// One write inside the batch transaction. The outer error aborts the batch; the inner one is this
 /// write's own outcome (conflict, missing key, …).
-fn apply_one(tx: &Transaction<'_>, op: WriteOp, revision: Revision) -> rusqlite::Result<Result<Event, StoreError>> {
+fn apply_one(
+    tx: &Transaction<'_>,
+    op: WriteOp,
+    revision: Revision,
+) -> rusqlite::Result<Result<Event, StoreError>> {
     let key = match &op {
-        WriteOp::Create { key, .. } | WriteOp::Update { key, .. } | WriteOp::Delete { key, .. } => key.clone(),
+        WriteOp::Create { key, .. } | WriteOp::Update { key, .. } | WriteOp::Delete { key, .. } => {
+            key.clone()
+        }
     };
     let latest = tx
         .prepare_cached(schema::SELECT_LATEST)?
@@ -264,7 +300,10 @@ fn apply_one(tx: &Transaction<'_>, op: WriteOp, revision: Revision) -> rusqlite:
                 id: r.get(0)?,
                 create_revision: r.get(1)?,
                 deleted: r.get::<_, i64>(2)? != 0,
-                value: r.get::<_, Option<Vec<u8>>>(3)?.map(Bytes::from).unwrap_or_default(),
+                value: r
+                    .get::<_, Option<Vec<u8>>>(3)?
+                    .map(Bytes::from)
+                    .unwrap_or_default(),
             })
         })
         .optional()?;
@@ -282,7 +321,16 @@ fn apply_one(tx: &Transaction<'_>, op: WriteOp, revision: Revision) -> rusqlite:
                 return Ok(Err(StoreError::AlreadyExists { key }));
             }
             let prev_revision = latest.as_ref().map_or(0, |l| l.id);
-            insert.execute(params![revision, key, 1, 0, revision, prev_revision, &value[..], None::<&[u8]>])?;
+            insert.execute(params![
+                revision,
+                key,
+                1,
+                0,
+                revision,
+                prev_revision,
+                &value[..],
+                None::<&[u8]>
+            ])?;
             Event {
                 kind: EventKind::Create,
                 kv: KeyValue {
@@ -294,7 +342,9 @@ fn apply_one(tx: &Transaction<'_>, op: WriteOp, revision: Revision) -> rusqlite:
                 prev_kv: None,
             }
         }
-        WriteOp::Update { value, expected, .. } => {
+        WriteOp::Update {
+            value, expected, ..
+        } => {
             let Some(l) = live else {
                 return Ok(Err(StoreError::NotFound { key }));
             };
@@ -305,7 +355,16 @@ fn apply_one(tx: &Transaction<'_>, op: WriteOp, revision: Revision) -> rusqlite:
                     current: l.id,
                 }));
             }
-            insert.execute(params![revision, key, 0, 0, l.create_revision, l.id, &value[..], &l.value[..]])?;
+            insert.execute(params![
+                revision,
+                key,
+                0,
+                0,
+                l.create_revision,
+                l.id,
+                &value[..],
+                &l.value[..]
+            ])?;
             Event {
                 kind: EventKind::Update,
                 prev_kv: Some(prev_kv(l)),
@@ -328,7 +387,16 @@ fn apply_one(tx: &Transaction<'_>, op: WriteOp, revision: Revision) -> rusqlite:
                     current: l.id,
                 }));
             }
-            insert.execute(params![revision, key, 0, 1, l.create_revision, l.id, &l.value[..], &l.value[..]])?;
+            insert.execute(params![
+                revision,
+                key,
+                0,
+                1,
+                l.create_revision,
+                l.id,
+                &l.value[..],
+                &l.value[..]
+            ])?;
             Event {
                 kind: EventKind::Delete,
                 prev_kv: Some(prev_kv(l)),
