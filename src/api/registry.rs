@@ -103,9 +103,16 @@ pub struct Resource {
     pub shape: Shape,
     /// Preferred version of its group in discovery.
     pub preferred: bool,
+    /// For custom resources: the CRD's entry for this version (`schema`,
+    /// `additionalPrinterColumns`, `subresources`, …).
+    pub crd_version: Option<Arc<serde_json::Value>>,
 }
 
 impl Resource {
+    pub fn is_custom(&self) -> bool {
+        self.crd_version.is_some()
+    }
+
     pub fn has_verb(&self, verb: &str) -> bool {
         self.verbs.iter().any(|v| v == verb)
     }
@@ -972,6 +979,7 @@ fn build(row: Row) -> Resource {
         storage_version: row.storage_version.to_owned(),
         shape: row.shape,
         preferred: row.preferred,
+        crd_version: None,
         gvk,
     }
 }
