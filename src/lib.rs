@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod api;
 pub mod cli;
+pub mod pki;
 pub mod server;
 pub mod store;
 pub mod version;
