@@ -4,6 +4,7 @@
 //! directly. See ARCHITECTURE.md for the map.
 
 pub mod agent;
+pub mod apiserver;
 pub mod api;
 pub mod cli;
 pub mod pki;

@@ -44,3 +44,32 @@ pub fn cells(_group: &str, _kind: &str, obj: &Value, _now: jiff::Timestamp) -> V
             .unwrap_or(Value::Null),
     ]
 }
+
+pub struct OwnedColumn {
+    pub name: String,
+    pub type_: String,
+    pub format: String,
+    pub description: String,
+    pub priority: i32,
+}
+
+pub fn crd_columns(_cols: &Value) -> Vec<OwnedColumn> {
+    DEFAULT
+        .iter()
+        .map(|c| OwnedColumn {
+            name: c.name.into(),
+            type_: c.type_.into(),
+            format: c.format.into(),
+            description: c.description.into(),
+            priority: c.priority,
+        })
+        .collect()
+}
+
+pub fn crd_cells(_cols: &Value, obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
+    default_cells(obj, now)
+}
+
+pub fn default_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
+    cells("", "", obj, now)
+}

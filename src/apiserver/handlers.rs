@@ -1,0 +1,163 @@
+//! The router and the front of every request: authentication, authorization, and dispatch to
+//! discovery, OpenAPI or the resource handlers.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State as AxState};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use serde_json::Value;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use super::State;
+use super::auth::{Attributes, Decision, PeerIdentity, TokenAuthenticator, UserInfo, forbidden_message};
+use super::discovery;
+use super::error::{ApiError, ApiResult};
+use super::objects;
+use super::request::{self, Target};
+
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .fallback(entry)
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            ApiError::internal("the request handler panicked").into_response()
+        }))
+}
+
+/// A JSON response with a content type.
+pub fn json_response(status: StatusCode, body: &Value, content_type: &'static str) -> Response {
+    let bytes = serde_json::to_vec(body).expect("JSON values always serialise");
+    let mut resp = (status, bytes).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+pub fn ok_json(body: &Value) -> Response {
+    json_response(StatusCode::OK, body, "application/json")
+}
+
+fn authenticate(state: &State, req: &Request) -> Result<UserInfo, ApiError> {
+    if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
+        let value = auth.to_str().unwrap_or_default();
+        if let Some(token) = value.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) {
+            return match state.authenticator.authenticate(token) {
+                Some(user) => Ok(user.authenticated()),
+                None => Err(ApiError::unauthorized()),
+            };
+        }
+    }
+    if let Some(PeerIdentity(user)) = req.extensions().get::<PeerIdentity>() {
+        return Ok(user.clone().authenticated());
+    }
+    Ok(UserInfo::anonymous())
+}
+
+async fn entry(AxState(state): AxState<Arc<State>>, req: Request) -> Response {
+    let target = request::parse(req.method(), req.uri().path(), req.uri().query());
+    let user = match authenticate(&state, &req) {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    if user.is_anonymous() && !target.is_public() {
+        return ApiError::unauthorized().into_response();
+    }
+    if !target.is_public() {
+        let path = req.uri().path().to_owned();
+        let attrs = match &target {
+            Target::Resource(r) => Attributes::Resource(r),
+            _ => Attributes::NonResource {
+                path: &path,
+                verb: match *req.method() {
+                    Method::GET | Method::HEAD => "get",
+                    Method::POST => "post",
+                    Method::PUT => "put",
+                    Method::PATCH => "patch",
+                    Method::DELETE => "delete",
+                    _ => "get",
+                },
+            },
+        };
+        if let Decision::Deny(reason) = state.authorizer.authorize(&user, &attrs) {
+            return ApiError::forbidden(forbidden_message(&user, &target, &attrs, &reason)).into_response();
+        }
+    }
+    match dispatch(state, user, target, req).await {
+        Ok(resp) => resp,
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn dispatch(state: Arc<State>, user: UserInfo, target: Target, req: Request) -> ApiResult<Response> {
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let only_get = |req: &Request| -> ApiResult<()> {
+        if req.method() == Method::GET || req.method() == Method::HEAD {
+            Ok(())
+        } else {
+            Err(ApiError::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"))
+        }
+    };
+    match target {
+        Target::Version => {
+            only_get(&req)?;
+            Ok(ok_json(&discovery::version_info()))
+        }
+        Target::Health(_) => Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok").into_response()),
+        Target::CoreVersions => {
+            only_get(&req)?;
+            match discovery::aggregated_requested(accept.as_deref()) {
+                Some(v) => Ok(aggregated(&discovery::aggregated(&state.registry(), true, v), v)),
+                None => Ok(ok_json(&discovery::core_versions(&state.config.advertise))),
+            }
+        }
+        Target::Groups => {
+            only_get(&req)?;
+            match discovery::aggregated_requested(accept.as_deref()) {
+                Some(v) => Ok(aggregated(&discovery::aggregated(&state.registry(), false, v), v)),
+                None => Ok(ok_json(&discovery::groups(&state.registry()))),
+            }
+        }
+        Target::Group(g) => {
+            only_get(&req)?;
+            discovery::group(&state.registry(), &g).map(|v| ok_json(&v)).ok_or_else(ApiError::path_not_found)
+        }
+        Target::ResourceList { group, version } => {
+            only_get(&req)?;
+            discovery::resource_list(&state.registry(), &group, &version)
+                .map(|v| ok_json(&v))
+                .ok_or_else(ApiError::path_not_found)
+        }
+        Target::OpenApiV2 => Err(ApiError::path_not_found()),
+        Target::OpenApiV3Index | Target::OpenApiV3(_) => Err(ApiError::path_not_found()),
+        Target::NotFound => Err(ApiError::path_not_found()),
+        Target::Resource(r) => {
+            let (parts, body) = req.into_parts();
+            objects::handle(state, user, r, parts, body).await
+        }
+    }
+}
+
+fn aggregated(body: &Value, version: &str) -> Response {
+    let ct = if version == "v2beta1" { discovery::AGGREGATED_V2BETA1 } else { discovery::AGGREGATED_V2 };
+    json_response(StatusCode::OK, body, ct)
+}
+
+/// Reads a request body up to the server's limit.
+pub async fn read_body(body: Body, limit: usize) -> ApiResult<bytes::Bytes> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            || e.to_string().contains("length limit");
+        if too_large {
+            ApiError::too_large(limit)
+        } else {
+            ApiError::bad_request(format!("error reading the request body: {e}"))
+        }
+    })
+}
+
+pub fn header<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}

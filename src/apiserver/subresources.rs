@@ -1,0 +1,348 @@
+//! Subresources: status, scale, binding, eviction, finalize, approval; and server-side apply.
+
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use http::{StatusCode, header};
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::handlers::{header as get_header, json_response, read_body};
+use super::negotiate;
+use super::objects::{self, Ctx, apply_patch, check_type_meta, guaranteed_update};
+use super::request::Verb;
+use crate::api::field::{FieldError, Path};
+use crate::api::registry::Gvk;
+use crate::api::{meta, patch};
+
+pub async fn handle(ctx: &mut Ctx, sub: &str, body: Body) -> ApiResult<Response> {
+    let Some(def) = ctx.res.subresource(sub).cloned() else {
+        return Err(ApiError::path_not_found());
+    };
+    if !def.verbs.iter().any(|v| v == ctx.req.verb.as_str()) {
+        return Err(ApiError::method_not_supported(&ctx.res, ctx.req.verb.as_str()));
+    }
+    if ctx.req.name.is_none() {
+        return Err(ApiError::path_not_found());
+    }
+    match (sub, ctx.req.verb) {
+        ("status", Verb::Get) | ("approval", Verb::Get) | ("ephemeralcontainers", Verb::Get) | ("resize", Verb::Get) => {
+            let obj = ctx.storage().must_get(&ctx.res, ctx.ns(), ctx.name()).await?;
+            let obj = ctx.served(obj);
+            Ok(objects::object_response(ctx, StatusCode::OK, &obj))
+        }
+        ("status", Verb::Update | Verb::Patch) => write_status(ctx, body).await,
+        ("scale", _) => scale(ctx, body).await,
+        ("binding", Verb::Create) => binding(ctx, body).await,
+        ("eviction", Verb::Create) => eviction(ctx, body).await,
+        ("finalize", Verb::Update) => finalize(ctx, body).await,
+        ("approval", Verb::Update | Verb::Patch) => approval(ctx, body).await,
+        ("log" | "exec" | "attach" | "portforward" | "proxy", _) => Err(ApiError::service_unavailable(format!(
+            "{} {:?}: the node agent that runs it is not reachable (no kubelet is connected)",
+            ctx.res.qualified(),
+            ctx.name()
+        ))),
+        _ => Err(ApiError::method_not_supported(&ctx.res, ctx.req.verb.as_str())),
+    }
+}
+
+/// PUT/PATCH …/status: only the status changes.
+async fn write_status(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
+    let gvk = ctx.res.gvk.clone();
+    let bytes = read_body(body, ctx.state.config.max_body).await?;
+    let (updated, status) = if ctx.req.verb == Verb::Update {
+        let mut obj = ctx.parse_object(&bytes, &gvk)?;
+        if ctx.res.namespaced {
+            meta::set(&mut obj, "namespace", ctx.ns().unwrap_or_default().to_owned());
+        }
+        let obj = ctx.normalize(obj, &gvk)?;
+        guaranteed_update(ctx, |_, _| Ok(obj.clone()), true).await?
+    } else {
+        let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE).unwrap_or_default().to_owned();
+        if content_type.starts_with("application/apply-patch") {
+            return apply(ctx, &bytes, true).await;
+        }
+        let pt = patch::PatchType::from_content_type(&content_type).ok_or_else(|| ApiError::unsupported_media_type(&content_type))?;
+        let doc = negotiate::parse_json(&bytes)?;
+        guaranteed_update(
+            ctx,
+            |ctx, old| {
+                let mut patched = apply_patch(ctx, old, pt, &doc, &gvk)?;
+                if doc.pointer("/metadata/resourceVersion").is_none() {
+                    meta::remove(&mut patched, "resourceVersion");
+                }
+                Ok(patched)
+            },
+            true,
+        )
+        .await?
+    };
+    Ok(objects::object_response(ctx, status, &updated))
+}
+
+/// Server-side apply (`application/apply-patch+yaml`). Creates the object when it is missing.
+///
+/// Field ownership (managedFields and conflicts) is tracked by the apply module once it lands; until
+/// then an apply is a merge of the applied configuration into the live object.
+pub async fn apply(ctx: &mut Ctx, bytes: &Bytes, status_only: bool) -> ApiResult<Response> {
+    let gvk = ctx.res.gvk.clone();
+    let mut applied = negotiate::parse_yaml(bytes)?;
+    if !applied.is_object() {
+        return Err(ApiError::bad_request("the applied configuration must be an object"));
+    }
+    check_type_meta(&mut applied, &gvk)?;
+    let name = ctx.name().to_owned();
+    if !meta::name(&applied).is_empty() && meta::name(&applied) != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            meta::name(&applied)
+        )));
+    }
+    let _manager = ctx.params.field_manager(get_header(&ctx.parts.headers, header::USER_AGENT))?;
+    if ctx.params.non_empty("fieldManager").is_none() {
+        return Err(ApiError::bad_request("PATCH with apply-patch+yaml requires a fieldManager"));
+    }
+    if ctx.storage().get(&ctx.res, ctx.ns(), &name).await?.is_none() && !status_only {
+        meta::set(&mut applied, "name", name);
+        let created = objects::create_object(ctx, applied).await?;
+        return Ok(objects::object_response(ctx, StatusCode::CREATED, &created));
+    }
+    let (updated, status) = guaranteed_update(
+        ctx,
+        |ctx, old| {
+            let mut merged = apply_patch(ctx, old, patch::PatchType::Merge, &applied, &gvk)?;
+            if applied.pointer("/metadata/resourceVersion").is_none() {
+                meta::remove(&mut merged, "resourceVersion");
+            }
+            Ok(merged)
+        },
+        status_only,
+    )
+    .await?;
+    Ok(objects::object_response(ctx, status, &updated))
+}
+
+/// The `autoscaling/v1` Scale of a workload.
+fn scale_of(obj: &Value) -> Value {
+    let selector = obj["spec"]["selector"].clone();
+    let selector_string = match &selector {
+        Value::Object(_) => crate::api::selector::LabelSelector::from_object(&selector)
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let mut status = json!({"replicas": obj["status"]["replicas"].as_i64().unwrap_or(0)});
+    if !selector_string.is_empty() {
+        status["selector"] = json!(selector_string);
+    }
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta::name(obj),
+            "namespace": meta::namespace(obj),
+            "uid": meta::uid(obj),
+            "resourceVersion": meta::resource_version(obj),
+            "creationTimestamp": meta::metadata(obj).and_then(|m| m.get("creationTimestamp")).cloned(),
+        },
+        "spec": {"replicas": obj["spec"]["replicas"].as_i64().unwrap_or(0)},
+        "status": status,
+    })
+}
+
+async fn scale(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
+    let scale_gvk = Gvk::new("autoscaling", "v1", "Scale");
+    if ctx.req.verb == Verb::Get {
+        let obj = ctx.storage().must_get(&ctx.res, ctx.ns(), ctx.name()).await?;
+        let obj = ctx.served(obj);
+        return Ok(json_response(StatusCode::OK, &scale_of(&obj), "application/json"));
+    }
+    let bytes = read_body(body, ctx.state.config.max_body).await?;
+    let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE).unwrap_or_default().to_owned();
+    let (is_patch, patch_type, doc) = if ctx.req.verb == Verb::Patch {
+        let pt = if content_type.starts_with("application/apply-patch") {
+            patch::PatchType::Merge
+        } else {
+            patch::PatchType::from_content_type(&content_type).ok_or_else(|| ApiError::unsupported_media_type(&content_type))?
+        };
+        let doc = if content_type.starts_with("application/apply-patch") {
+            negotiate::parse_yaml(&bytes)?
+        } else {
+            negotiate::parse_json(&bytes)?
+        };
+        (true, pt, doc)
+    } else {
+        (false, patch::PatchType::Merge, ctx.parse_object(&bytes, &scale_gvk)?)
+    };
+    let (updated, status) = guaranteed_update(
+        ctx,
+        |ctx, old| {
+            let current = scale_of(old);
+            let desired = if is_patch {
+                let mut d = patch::apply(patch_type, &current, &doc, scale_gvk.as_tuple())
+                    .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
+                if doc.pointer("/metadata/resourceVersion").is_none() {
+                    meta::remove(&mut d, "resourceVersion");
+                }
+                d
+            } else {
+                doc.clone()
+            };
+            let replicas = desired["spec"]["replicas"].as_i64().unwrap_or(0);
+            if replicas < 0 {
+                return Err(ApiError::invalid_kind(
+                    "Scale.autoscaling",
+                    "autoscaling",
+                    "Scale",
+                    ctx.name(),
+                    &[FieldError::invalid(
+                        Path::new("spec").child("replicas"),
+                        replicas,
+                        "must be greater than or equal to 0",
+                    )],
+                ));
+            }
+            let mut new = old.clone();
+            new["spec"]["replicas"] = json!(replicas);
+            let precondition = meta::resource_version(&desired);
+            if precondition.is_empty() {
+                meta::remove(&mut new, "resourceVersion");
+            } else {
+                meta::set(&mut new, "resourceVersion", precondition.to_owned());
+            }
+            Ok(new)
+        },
+        false,
+    )
+    .await?;
+    Ok(json_response(status, &scale_of(&updated), "application/json"))
+}
+
+/// `pods/<name>/binding` (and the `bindings` resource): assigns a pod to a node, once.
+async fn binding(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
+    let bytes = read_body(body, ctx.state.config.max_body).await?;
+    let binding = ctx.parse_object(&bytes, &Gvk::new("", "v1", "Binding"))?;
+    let node = binding["target"]["name"].as_str().unwrap_or_default().to_owned();
+    if node.is_empty() {
+        return Err(ApiError::invalid_kind(
+            "Binding",
+            "",
+            "Binding",
+            ctx.name(),
+            &[FieldError::required(Path::new("target").child("name"), "")],
+        ));
+    }
+    bind_pod(ctx, &node).await?;
+    Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}), "application/json"))
+}
+
+pub async fn bind_pod(ctx: &mut Ctx, node: &str) -> ApiResult<()> {
+    let node = node.to_owned();
+    guaranteed_update(
+        ctx,
+        |ctx, old| {
+            if meta::deletion_timestamp(old).is_some() {
+                return Err(ApiError::conflict(&ctx.res, ctx.name(), "pod is being deleted, cannot be assigned to a host"));
+            }
+            if let Some(current) = old["spec"]["nodeName"].as_str().filter(|n| !n.is_empty()) {
+                return Err(ApiError::conflict(
+                    &ctx.res,
+                    ctx.name(),
+                    &format!("pod {} is already assigned to node {current:?}", ctx.name()),
+                ));
+            }
+            let mut new = old.clone();
+            new["spec"]["nodeName"] = json!(node);
+            let conditions = new["status"]["conditions"].as_array().cloned().unwrap_or_default();
+            let mut conditions: Vec<Value> = conditions.into_iter().filter(|c| c["type"] != "PodScheduled").collect();
+            conditions.push(json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": meta::now()}));
+            new["status"]["conditions"] = Value::Array(conditions);
+            meta::remove(&mut new, "resourceVersion");
+            Ok(new)
+        },
+        false,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `pods/<name>/eviction`: a graceful delete (disruption budgets are checked by the policy layer).
+async fn eviction(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
+    let bytes = read_body(body, ctx.state.config.max_body).await?;
+    let eviction = ctx.parse_object(&bytes, &Gvk::new("policy", "v1", "Eviction"))?;
+    let mut opts = objects::DeleteOptions::default();
+    if let Some(d) = eviction.get("deleteOptions") {
+        opts.grace_period = d["gracePeriodSeconds"].as_i64();
+        opts.uid = d["preconditions"]["uid"].as_str().map(str::to_owned);
+        opts.resource_version = d["preconditions"]["resourceVersion"].as_str().map(str::to_owned);
+    }
+    opts.dry_run = ctx.params.dry_run()?;
+    let name = ctx.name().to_owned();
+    objects::delete_one(ctx, &name, &opts).await?;
+    Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}), "application/json"))
+}
+
+/// `namespaces/<name>/finalize`: sets `spec.finalizers`; a terminating namespace with none left is
+/// deleted.
+async fn finalize(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
+    let bytes = read_body(body, ctx.state.config.max_body).await?;
+    let obj = ctx.parse_object(&bytes, &Gvk::new("", "v1", "Namespace"))?;
+    let finalizers = obj["spec"]["finalizers"].clone();
+    let name = ctx.name().to_owned();
+    let (updated, _) = guaranteed_update(
+        ctx,
+        |_, old| {
+            let mut new = old.clone();
+            new["spec"]["finalizers"] = if finalizers.is_null() { json!([]) } else { finalizers.clone() };
+            meta::remove(&mut new, "resourceVersion");
+            Ok(new)
+        },
+        false,
+    )
+    .await?;
+    let empty = updated["spec"]["finalizers"].as_array().is_none_or(|f| f.is_empty());
+    if empty && meta::deletion_timestamp(&updated).is_some() && meta::finalizers(&updated).is_empty() {
+        let rev = super::storage::revision_of(&updated)?;
+        match ctx.storage().delete(&ctx.res, None, &name, Some(rev)).await {
+            Ok(_) | Err(ApiError { code: 404, .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(objects::object_response(ctx, StatusCode::OK, &updated))
+}
+
+/// `certificatesigningrequests/<name>/approval`: only the Approved/Denied conditions change.
+async fn approval(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
+    let gvk = ctx.res.gvk.clone();
+    let bytes = read_body(body, ctx.state.config.max_body).await?;
+    let obj = if ctx.req.verb == Verb::Update {
+        ctx.parse_object(&bytes, &gvk)?
+    } else {
+        negotiate::parse_json(&bytes)?
+    };
+    let is_patch = ctx.req.verb == Verb::Patch;
+    let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE).unwrap_or_default().to_owned();
+    let (updated, status) = guaranteed_update(
+        ctx,
+        |ctx, old| {
+            let desired = if is_patch {
+                let pt = patch::PatchType::from_content_type(&content_type).ok_or_else(|| ApiError::unsupported_media_type(&content_type))?;
+                apply_patch(ctx, old, pt, &obj, &gvk)?
+            } else {
+                obj.clone()
+            };
+            let mut new = old.clone();
+            new["status"]["conditions"] = desired["status"]["conditions"].clone();
+            let precondition = meta::resource_version(&desired).to_owned();
+            if precondition.is_empty() {
+                meta::remove(&mut new, "resourceVersion");
+            } else {
+                meta::set(&mut new, "resourceVersion", precondition);
+            }
+            Ok(new)
+        },
+        true,
+    )
+    .await?;
+    Ok(objects::object_response(ctx, status, &updated))
+}
