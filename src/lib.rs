@@ -4,8 +4,8 @@
 //! directly. See ARCHITECTURE.md for the map.
 
 pub mod agent;
-pub mod apiserver;
 pub mod api;
+pub mod apiserver;
 pub mod cli;
 pub mod pki;
 pub mod server;

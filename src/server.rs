@@ -1,5 +1,7 @@
-//! `orch server`: assembles the control plane. For now: the datastore and its compactor.
+//! `orch server`: assembles the control plane — datastore, PKI, API server — and runs it until
+//! shutdown, stopping components in order.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,6 +9,9 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::apiserver::alloc::Ipv4Cidr;
+use crate::apiserver::{ApiServer, ApiServerConfig, ApiServerError};
+use crate::pki::{Pki, PkiError, PkiOptions};
 use crate::store::sqlite::{self, SqliteBackend, SqliteConfig};
 use crate::store::{Backend, Compactor, CompactorConfig};
 
@@ -14,6 +19,18 @@ use crate::store::{Backend, Compactor, CompactorConfig};
 pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub compactor: CompactorConfig,
+    pub bind_address: IpAddr,
+    pub https_port: u16,
+    /// The address other nodes and the `kubernetes` Service use to reach this server.
+    pub advertise_address: Option<IpAddr>,
+    pub tls_sans: Vec<String>,
+    pub service_cidr: Ipv4Cidr,
+    pub node_port_range: (u16, u16),
+    pub cluster_domain: String,
+    /// Where to write the admin kubeconfig, and its mode.
+    pub write_kubeconfig: Option<PathBuf>,
+    pub write_kubeconfig_mode: u32,
+    pub token: Option<String>,
 }
 
 impl ServerConfig {
@@ -21,6 +38,16 @@ impl ServerConfig {
         ServerConfig {
             data_dir,
             compactor: CompactorConfig::default(),
+            bind_address: "0.0.0.0".parse().expect("a valid IP"),
+            https_port: 6443,
+            advertise_address: None,
+            tls_sans: Vec::new(),
+            service_cidr: Ipv4Cidr::parse("10.43.0.0/16").expect("a valid CIDR"),
+            node_port_range: (30000, 32767),
+            cluster_domain: "cluster.local".into(),
+            write_kubeconfig: Some(PathBuf::from("/etc/orch/orch.yaml")),
+            write_kubeconfig_mode: 0o600,
+            token: None,
         }
     }
 
@@ -28,19 +55,29 @@ impl ServerConfig {
     pub fn datastore_path(&self) -> PathBuf {
         self.data_dir.join("server").join("db").join("state.db")
     }
+
+    pub fn tls_dir(&self) -> PathBuf {
+        self.data_dir.join("server").join("tls")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error("cannot open the datastore")]
     Datastore(#[from] sqlite::Error),
-    #[error("datastore open task failed")]
+    #[error("cannot prepare certificates")]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    ApiServer(#[from] ApiServerError),
+    #[error("start-up task failed")]
     Join(#[from] tokio::task::JoinError),
 }
 
 pub struct Server {
     config: ServerConfig,
     store: Arc<SqliteBackend>,
+    pki: Arc<Pki>,
+    apiserver: ApiServer,
     started: Instant,
 }
 
@@ -48,17 +85,63 @@ impl Server {
     pub async fn build(config: ServerConfig) -> Result<Self, ServerError> {
         let started = Instant::now();
         let store_config = SqliteConfig::new(config.datastore_path());
-        let store =
-            tokio::task::spawn_blocking(move || SqliteBackend::open(store_config)).await??;
+        let store = Arc::new(
+            tokio::task::spawn_blocking(move || SqliteBackend::open(store_config)).await??,
+        );
+
+        let pki_options = PkiOptions {
+            node_ips: config.advertise_address.into_iter().collect(),
+            extra_sans: config.tls_sans.clone(),
+            cluster_domain: config.cluster_domain.clone(),
+            service_cidr: config.service_cidr.to_string(),
+            token: config.token.clone(),
+            ..PkiOptions::default()
+        };
+        let tls_dir = config.tls_dir();
+        let pki = Arc::new(
+            tokio::task::spawn_blocking(move || Pki::load_or_create(&tls_dir, &pki_options))
+                .await??,
+        );
+        let tls = pki.server_tls_config()?;
+
+        let advertise_ip = config
+            .advertise_address
+            .unwrap_or_else(|| "127.0.0.1".parse().expect("a valid IP"));
+        let api_config = ApiServerConfig {
+            bind: SocketAddr::new(config.bind_address, config.https_port),
+            advertise: SocketAddr::new(advertise_ip, config.https_port).to_string(),
+            service_cidr: config.service_cidr,
+            node_port_range: config.node_port_range,
+            cluster_domain: config.cluster_domain.clone(),
+            ..ApiServerConfig::default()
+        };
+        let apiserver =
+            ApiServer::build(api_config, store.clone() as Arc<dyn Backend>, tls).await?;
+
+        if let Some(path) = &config.write_kubeconfig {
+            let url = format!("https://127.0.0.1:{}", apiserver.local_addr().port());
+            crate::pki::write_admin_kubeconfig(path, &url, &pki, config.write_kubeconfig_mode)?;
+            tracing::info!(path = %path.display(), "wrote the admin kubeconfig");
+        }
         Ok(Server {
             config,
-            store: Arc::new(store),
+            store,
+            pki,
+            apiserver,
             started,
         })
     }
 
     pub fn store(&self) -> Arc<SqliteBackend> {
         self.store.clone()
+    }
+
+    pub fn pki(&self) -> Arc<Pki> {
+        self.pki.clone()
+    }
+
+    pub fn api_addr(&self) -> SocketAddr {
+        self.apiserver.local_addr()
     }
 
     /// Runs until `shutdown` is cancelled, then stops every component in order.
@@ -72,9 +155,12 @@ impl Server {
         let components = CancellationToken::new();
         let compactor = Compactor::new(self.store.clone(), self.config.compactor.clone());
         let compactor = tokio::spawn(compactor.run(components.clone()));
+        let api_addr = self.apiserver.local_addr();
+        let apiserver = tokio::spawn(self.apiserver.run(components.clone()));
 
         tracing::info!(
             data_dir = %self.config.data_dir.display(),
+            api = %api_addr,
             revision = self.store.current_revision(),
             elapsed_ms = self.started.elapsed().as_millis() as u64,
             "orch server ready"
@@ -82,6 +168,7 @@ impl Server {
         shutdown.cancelled().await;
 
         components.cancel();
+        let _ = apiserver.await;
         let _ = compactor.await;
         self.store.shutdown().await;
         tracing::info!("orch server stopped");

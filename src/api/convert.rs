@@ -8,7 +8,11 @@ use super::registry::Resource;
 
 /// Converts an object from the resource's served version to its storage version.
 pub fn to_storage(res: &Resource, obj: Value) -> Value {
-    match (res.gvk.group.as_str(), res.gvk.version.as_str(), res.gvk.kind.as_str()) {
+    match (
+        res.gvk.group.as_str(),
+        res.gvk.version.as_str(),
+        res.gvk.kind.as_str(),
+    ) {
         ("events.k8s.io", "v1", "Event") => events_v1_to_core(obj),
         ("autoscaling", "v1", "HorizontalPodAutoscaler") => hpa_v1_to_v2(obj),
         _ => obj,
@@ -17,7 +21,11 @@ pub fn to_storage(res: &Resource, obj: Value) -> Value {
 
 /// Converts a stored object to the resource's served version.
 pub fn from_storage(res: &Resource, obj: Value) -> Value {
-    match (res.gvk.group.as_str(), res.gvk.version.as_str(), res.gvk.kind.as_str()) {
+    match (
+        res.gvk.group.as_str(),
+        res.gvk.version.as_str(),
+        res.gvk.kind.as_str(),
+    ) {
         ("events.k8s.io", "v1", "Event") => core_to_events_v1(obj),
         ("autoscaling", "v1", "HorizontalPodAutoscaler") => hpa_v2_to_v1(obj),
         _ => obj,
@@ -43,11 +51,20 @@ const EVENT_RENAMES: &[(&str, &str)] = &[
     ("deprecatedCount", "count"),
 ];
 const EVENT_SHARED: &[&str] = &[
-    "metadata", "reason", "type", "eventTime", "series", "action", "related", "reportingInstance",
+    "metadata",
+    "reason",
+    "type",
+    "eventTime",
+    "series",
+    "action",
+    "related",
+    "reportingInstance",
 ];
 
 fn events_v1_to_core(obj: Value) -> Value {
-    let Value::Object(mut src) = obj else { return obj };
+    let Value::Object(mut src) = obj else {
+        return obj;
+    };
     let mut out = Map::new();
     out.insert("apiVersion".into(), json!("v1"));
     out.insert("kind".into(), json!("Event"));
@@ -61,7 +78,9 @@ fn events_v1_to_core(obj: Value) -> Value {
 }
 
 fn core_to_events_v1(obj: Value) -> Value {
-    let Value::Object(mut src) = obj else { return obj };
+    let Value::Object(mut src) = obj else {
+        return obj;
+    };
     let mut out = Map::new();
     out.insert("apiVersion".into(), json!("events.k8s.io/v1"));
     out.insert("kind".into(), json!("Event"));
@@ -79,10 +98,15 @@ fn core_to_events_v1(obj: Value) -> Value {
 }
 
 fn hpa_v1_to_v2(obj: Value) -> Value {
-    let Value::Object(mut o) = obj else { return obj };
+    let Value::Object(mut o) = obj else {
+        return obj;
+    };
     o.insert("apiVersion".into(), json!("autoscaling/v2"));
     if let Some(spec) = o.get_mut("spec").and_then(Value::as_object_mut) {
-        if let Some(cpu) = spec.remove("targetCPUUtilizationPercentage").filter(|v| !v.is_null()) {
+        if let Some(cpu) = spec
+            .remove("targetCPUUtilizationPercentage")
+            .filter(|v| !v.is_null())
+        {
             spec.insert(
                 "metrics".into(),
                 json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}]),
@@ -90,7 +114,10 @@ fn hpa_v1_to_v2(obj: Value) -> Value {
         }
     }
     if let Some(status) = o.get_mut("status").and_then(Value::as_object_mut) {
-        if let Some(cpu) = status.remove("currentCPUUtilizationPercentage").filter(|v| !v.is_null()) {
+        if let Some(cpu) = status
+            .remove("currentCPUUtilizationPercentage")
+            .filter(|v| !v.is_null())
+        {
             status.insert(
                 "currentMetrics".into(),
                 json!([{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": cpu}}}]),
@@ -101,7 +128,9 @@ fn hpa_v1_to_v2(obj: Value) -> Value {
 }
 
 fn hpa_v2_to_v1(obj: Value) -> Value {
-    let Value::Object(mut o) = obj else { return obj };
+    let Value::Object(mut o) = obj else {
+        return obj;
+    };
     o.insert("apiVersion".into(), json!("autoscaling/v1"));
     let is_cpu = |m: &&Value| m["type"] == "Resource" && m["resource"]["name"] == "cpu";
     if let Some(spec) = o.get_mut("spec").and_then(Value::as_object_mut) {
@@ -153,12 +182,17 @@ mod tests {
     #[test]
     fn hpa_round_trip() {
         let reg = Registry::built_in();
-        let res = reg.get("autoscaling", "v1", "horizontalpodautoscalers").unwrap();
+        let res = reg
+            .get("autoscaling", "v1", "horizontalpodautoscalers")
+            .unwrap();
         let v1 = json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h"},
             "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "d", "apiVersion": "apps/v1"}, "minReplicas": 1, "maxReplicas": 5, "targetCPUUtilizationPercentage": 80},
             "status": {"currentReplicas": 1, "desiredReplicas": 1, "currentCPUUtilizationPercentage": 10}});
         let v2 = to_storage(res, v1.clone());
-        assert_eq!(v2["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 80);
+        assert_eq!(
+            v2["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+            80
+        );
         assert_eq!(from_storage(res, v2), v1);
     }
 }

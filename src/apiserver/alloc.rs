@@ -123,7 +123,11 @@ impl Allocators {
 
     /// Fills and reserves the cluster IP and node ports of a Service being created or updated.
     /// On error nothing stays reserved.
-    pub fn assign(&self, svc: &mut Value, old: Option<&Value>) -> Result<Allocated, Vec<FieldError>> {
+    pub fn assign(
+        &self,
+        svc: &mut Value,
+        old: Option<&Value>,
+    ) -> Result<Allocated, Vec<FieldError>> {
         let mut allocated = Allocated::default();
         let result = self.assign_inner(svc, old, &mut allocated);
         match result {
@@ -135,12 +139,20 @@ impl Allocators {
         }
     }
 
-    fn assign_inner(&self, svc: &mut Value, old: Option<&Value>, allocated: &mut Allocated) -> Result<(), Vec<FieldError>> {
+    fn assign_inner(
+        &self,
+        svc: &mut Value,
+        old: Option<&Value>,
+        allocated: &mut Allocated,
+    ) -> Result<(), Vec<FieldError>> {
         let spec_path = Path::new("spec");
         if !svc.get("spec").is_some_and(Value::is_object) {
             svc["spec"] = json!({});
         }
-        let ty = svc["spec"]["type"].as_str().unwrap_or("ClusterIP").to_owned();
+        let ty = svc["spec"]["type"]
+            .as_str()
+            .unwrap_or("ClusterIP")
+            .to_owned();
         let mut st = self.state.lock().expect("allocator lock poisoned");
 
         // Cluster IP: kept from the old object, reserved if chosen, allocated otherwise.
@@ -148,9 +160,16 @@ impl Allocators {
         if ty == "ExternalName" {
             // No cluster IP; upstream releases a previous one.
         } else {
-            let mut ip = svc["spec"]["clusterIP"].as_str().unwrap_or_default().to_owned();
+            let mut ip = svc["spec"]["clusterIP"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             if ip.is_empty() {
-                if let Some(first) = svc["spec"]["clusterIPs"].as_array().and_then(|a| a.first()).and_then(Value::as_str) {
+                if let Some(first) = svc["spec"]["clusterIPs"]
+                    .as_array()
+                    .and_then(|a| a.first())
+                    .and_then(Value::as_str)
+                {
                     ip = first.to_owned();
                 }
             }
@@ -159,20 +178,33 @@ impl Allocators {
             }
             if ip.is_empty() {
                 let chosen = self.allocate_ip(&mut st).ok_or_else(|| {
-                    vec![FieldError::internal(spec_path.child("clusterIPs"), "failed to allocate a serviceIP: range is full")]
+                    vec![FieldError::internal(
+                        spec_path.child("clusterIPs"),
+                        "failed to allocate a serviceIP: range is full",
+                    )]
                 })?;
                 allocated.ips.push(chosen);
                 ip = chosen.to_string();
             } else if ip != "None" && !old_ips.contains(&ip) {
                 let field = spec_path.child("clusterIPs").index(0);
-                let parsed: Ipv4Addr = ip
-                    .parse()
-                    .map_err(|_| vec![FieldError::invalid(field.clone(), ip.clone(), "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")])?;
-                if !self.cidr.contains(parsed) || parsed == self.cidr.base || parsed == self.cidr.nth(self.cidr.size() - 1) {
+                let parsed: Ipv4Addr = ip.parse().map_err(|_| {
+                    vec![FieldError::invalid(
+                        field.clone(),
+                        ip.clone(),
+                        "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+                    )]
+                })?;
+                if !self.cidr.contains(parsed)
+                    || parsed == self.cidr.base
+                    || parsed == self.cidr.nth(self.cidr.size() - 1)
+                {
                     return Err(vec![FieldError::invalid(
                         field,
                         json!([ip]),
-                        format!("failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {}", self.cidr),
+                        format!(
+                            "failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {}",
+                            self.cidr
+                        ),
                     )]);
                 }
                 if !st.ips.insert(u32::from(parsed)) {
@@ -226,7 +258,10 @@ impl Allocators {
                 let proto = p["protocol"].as_str().unwrap_or("TCP").to_owned();
                 let requested = p["nodePort"].as_i64().unwrap_or(0);
                 if requested == 0 {
-                    let kept = old_ports.iter().find(|(op, opr, _)| *op == port && *opr == proto).map(|x| x.2);
+                    let kept = old_ports
+                        .iter()
+                        .find(|(op, opr, _)| *op == port && *opr == proto)
+                        .map(|x| x.2);
                     let chosen = match kept {
                         Some(k) => k,
                         None => match self.allocate_port(&mut st) {
@@ -235,7 +270,10 @@ impl Allocators {
                                 c
                             }
                             None => {
-                                errors.push(FieldError::internal(field, "failed to allocate a nodePort: range is full"));
+                                errors.push(FieldError::internal(
+                                    field,
+                                    "failed to allocate a nodePort: range is full",
+                                ));
                                 continue;
                             }
                         },
@@ -243,7 +281,11 @@ impl Allocators {
                     p["nodePort"] = json!(chosen);
                 } else {
                     let Ok(n) = u16::try_from(requested) else {
-                        errors.push(FieldError::invalid(field, requested, "provided port is not in the valid range"));
+                        errors.push(FieldError::invalid(
+                            field,
+                            requested,
+                            "provided port is not in the valid range",
+                        ));
                         continue;
                     };
                     if old_node_ports.contains(&n) || allocated.ports.contains(&n) {
@@ -259,7 +301,11 @@ impl Allocators {
                             ),
                         ));
                     } else if !st.ports.insert(n) {
-                        errors.push(FieldError::invalid(field, requested, "provided port is already allocated"));
+                        errors.push(FieldError::invalid(
+                            field,
+                            requested,
+                            "provided port is already allocated",
+                        ));
                     } else {
                         allocated.ports.push(n);
                     }
@@ -307,7 +353,9 @@ impl Allocators {
             }
         }
         // Fall back to the static band when the dynamic part is full.
-        (1..band).find(|&n| usable(n) && st.ips.insert(u32::from(self.cidr.nth(n)))).map(|n| self.cidr.nth(n))
+        (1..band)
+            .find(|&n| usable(n) && st.ips.insert(u32::from(self.cidr.nth(n))))
+            .map(|n| self.cidr.nth(n))
     }
 
     fn allocate_port(&self, st: &mut State) -> Option<u16> {
@@ -367,12 +415,16 @@ mod tests {
     #[test]
     fn allocates_and_rejects_conflicts() {
         let a = alloc();
-        let mut s1 = json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}});
+        let mut s1 =
+            json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}});
         a.assign(&mut s1, None).unwrap();
         let ip = s1["spec"]["clusterIP"].as_str().unwrap().to_owned();
         let ip_addr: Ipv4Addr = ip.parse().unwrap();
         assert!(a.cidr().contains(ip_addr));
-        assert!(u32::from(ip_addr) - u32::from(a.cidr().base) >= 256, "dynamic IPs avoid the static band");
+        assert!(
+            u32::from(ip_addr) - u32::from(a.cidr().base) >= 256,
+            "dynamic IPs avoid the static band"
+        );
         let port = s1["spec"]["ports"][0]["nodePort"].as_i64().unwrap();
         assert!((30000..=32767).contains(&port));
 
@@ -380,19 +432,32 @@ mod tests {
         let errs = a.assign(&mut s2, None).unwrap_err();
         assert_eq!(
             errs[0].to_string(),
-            format!("spec.clusterIPs[0]: Invalid value: [\"{ip}\"]: failed to allocate IP {ip}: provided IP is already allocated")
+            format!(
+                "spec.clusterIPs[0]: Invalid value: [\"{ip}\"]: failed to allocate IP {ip}: provided IP is already allocated"
+            )
         );
-        let mut s3 = json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": port}]}});
+        let mut s3 =
+            json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": port}]}});
         let errs = a.assign(&mut s3, None).unwrap_err();
-        assert_eq!(errs[0].to_string(), format!("spec.ports[0].nodePort: Invalid value: {port}: provided port is already allocated"));
+        assert_eq!(
+            errs[0].to_string(),
+            format!(
+                "spec.ports[0].nodePort: Invalid value: {port}: provided port is already allocated"
+            )
+        );
         let mut s4 = json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": 80}]}});
-        assert!(a.assign(&mut s4, None).unwrap_err()[0].to_string().contains("valid range"));
+        assert!(
+            a.assign(&mut s4, None).unwrap_err()[0]
+                .to_string()
+                .contains("valid range")
+        );
         // A failed assign keeps nothing: the static IP is still free.
         let mut dns = json!({"spec": {"clusterIP": "10.43.0.10", "ports": [{"port": 53}]}});
         a.assign(&mut dns, None).unwrap();
 
         // Update without clusterIP keeps the old one and the node port.
-        let mut upd = json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}});
+        let mut upd =
+            json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}});
         a.assign(&mut upd, Some(&s1)).unwrap();
         assert_eq!(upd["spec"]["clusterIP"], s1["spec"]["clusterIP"]);
         assert_eq!(upd["spec"]["ports"][0]["nodePort"], port);

@@ -73,7 +73,11 @@ impl StaticTokens {
 
 impl TokenAuthenticator for StaticTokens {
     fn authenticate(&self, token: &str) -> Option<UserInfo> {
-        self.tokens.read().expect("token table lock poisoned").get(token).cloned()
+        self.tokens
+            .read()
+            .expect("token table lock poisoned")
+            .get(token)
+            .cloned()
     }
 }
 
@@ -120,7 +124,12 @@ impl Authorizer for AllowAuthenticated {
 
 /// Upstream's 403 message: `pods is forbidden: User "x" cannot list resource "pods" in API group
 /// "" in the namespace "default"`.
-pub fn forbidden_message(user: &UserInfo, target: &Target, attrs: &Attributes<'_>, reason: &str) -> String {
+pub fn forbidden_message(
+    user: &UserInfo,
+    target: &Target,
+    attrs: &Attributes<'_>,
+    reason: &str,
+) -> String {
     let _ = target;
     let mut msg = match attrs {
         Attributes::Resource(r) => {
@@ -144,7 +153,10 @@ pub fn forbidden_message(user: &UserInfo, target: &Target, attrs: &Attributes<'_
             )
         }
         Attributes::NonResource { path, verb } => {
-            format!("forbidden: User {:?} cannot {verb} path {path:?}", user.name)
+            format!(
+                "forbidden: User {:?} cannot {verb} path {path:?}",
+                user.name
+            )
         }
     };
     if !reason.is_empty() {

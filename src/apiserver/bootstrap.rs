@@ -10,14 +10,25 @@ use crate::api::meta;
 
 pub const NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
-async fn ensure(state: &State, group: &str, version: &str, plural: &str, mut obj: Value) -> ApiResult<()> {
+async fn ensure(
+    state: &State,
+    group: &str,
+    version: &str,
+    plural: &str,
+    mut obj: Value,
+) -> ApiResult<()> {
     let registry = state.registry();
     let res = registry
         .get(group, version, plural)
         .ok_or_else(|| ApiError::internal(format!("{plural} is not registered")))?;
     let name = meta::name(&obj).to_owned();
     let ns = meta::namespace(&obj).map(str::to_owned);
-    if state.storage.get(res, ns.as_deref(), &name).await?.is_some() {
+    if state
+        .storage
+        .get(res, ns.as_deref(), &name)
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     {
@@ -39,11 +50,17 @@ async fn ensure(state: &State, group: &str, version: &str, plural: &str, mut obj
 pub async fn run(state: &State) -> ApiResult<()> {
     // Allocations first, so the built-in Service's IP is known to be taken.
     let registry = state.registry();
-    let services = registry.get("", "v1", "services").expect("services are built in").clone();
+    let services = registry
+        .get("", "v1", "services")
+        .expect("services are built in")
+        .clone();
     let mut all = Vec::new();
     let mut cont: Option<String> = None;
     loop {
-        let page = state.storage.list(&services, None, 1000, cont.as_deref(), None).await?;
+        let page = state
+            .storage
+            .list(&services, None, 1000, cont.as_deref(), None)
+            .await?;
         all.extend(page.items);
         match page.continue_token {
             Some(t) => cont = Some(t),
@@ -84,7 +101,12 @@ pub async fn run(state: &State) -> ApiResult<()> {
         },
         "status": {"loadBalancer": {}},
     });
-    if state.storage.get(&services, Some("default"), "kubernetes").await?.is_none() {
+    if state
+        .storage
+        .get(&services, Some("default"), "kubernetes")
+        .await?
+        .is_none()
+    {
         // Reserve the IP (a restart finds it loaded already).
         let _ = state.allocators.assign(&mut svc, None);
     }
@@ -122,7 +144,10 @@ pub async fn run(state: &State) -> ApiResult<()> {
 
 fn advertise_host_port(advertise: &str) -> (String, u16) {
     match advertise.rsplit_once(':') {
-        Some((h, p)) => (h.trim_matches(['[', ']']).to_owned(), p.parse().unwrap_or(6443)),
+        Some((h, p)) => (
+            h.trim_matches(['[', ']']).to_owned(),
+            p.parse().unwrap_or(6443),
+        ),
         None => (advertise.to_owned(), 6443),
     }
 }

@@ -6,8 +6,10 @@ use serde_json::{Value, json};
 use crate::api::registry::{Registry, Resource, Shape};
 use crate::version;
 
-pub const AGGREGATED_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-pub const AGGREGATED_V2BETA1: &str = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+pub const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_V2BETA1: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
 
 /// Which aggregated version the client accepts, if any (it lists them in preference order).
 pub fn aggregated_requested(accept: Option<&str>) -> Option<&'static str> {
@@ -152,7 +154,10 @@ pub fn groups(registry: &Registry) -> Value {
 
 /// Legacy `/apis/<group>`.
 pub fn group(registry: &Registry, name: &str) -> Option<Value> {
-    let (g, versions) = registry.groups().into_iter().find(|(g, _)| g == name && !g.is_empty())?;
+    let (g, versions) = registry
+        .groups()
+        .into_iter()
+        .find(|(g, _)| g == name && !g.is_empty())?;
     let mut entry = group_entry(&g, &versions);
     entry["kind"] = json!("APIGroup");
     entry["apiVersion"] = json!("v1");
@@ -199,15 +204,22 @@ pub fn resource_list(registry: &Registry, group: &str, version: &str) -> Option<
             list.push(sub);
         }
     }
-    let group_version = if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": list}))
+    let group_version = if group.is_empty() {
+        version.to_owned()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": list}),
+    )
 }
 
 /// A short stable hash of where and how a resource is stored (clients use it to notice changes).
 fn storage_version_hash(r: &Resource) -> String {
     use base64::Engine;
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{}/{}/{}", r.gvk.group, r.storage_version, r.gvk.kind).as_bytes());
+    let digest =
+        Sha256::digest(format!("{}/{}/{}", r.gvk.group, r.storage_version, r.gvk.kind).as_bytes());
     base64::engine::general_purpose::STANDARD.encode(&digest[..8])
 }
 
@@ -221,19 +233,34 @@ mod tests {
         let core = aggregated(&reg, true, "v2");
         assert_eq!(core["items"].as_array().unwrap().len(), 1);
         let v1 = &core["items"][0]["versions"][0];
-        let pods = v1["resources"].as_array().unwrap().iter().find(|r| r["resource"] == "pods").unwrap();
+        let pods = v1["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["resource"] == "pods")
+            .unwrap();
         assert_eq!(pods["responseKind"]["kind"], "Pod");
         assert_eq!(pods["categories"], json!(["all"]));
         assert_eq!(pods["shortNames"], json!(["po"]));
         let apis = aggregated(&reg, false, "v2");
-        let apps = apis["items"].as_array().unwrap().iter().find(|g| g["metadata"]["name"] == "apps").unwrap();
+        let apps = apis["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["metadata"]["name"] == "apps")
+            .unwrap();
         let deploy = apps["versions"][0]["resources"]
             .as_array()
             .unwrap()
             .iter()
             .find(|r| r["resource"] == "deployments")
             .unwrap();
-        let scale = deploy["subresources"].as_array().unwrap().iter().find(|s| s["subresource"] == "scale").unwrap();
+        let scale = deploy["subresources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["subresource"] == "scale")
+            .unwrap();
         assert_eq!(scale["responseKind"]["group"], "autoscaling");
     }
 
@@ -248,7 +275,12 @@ mod tests {
     fn legacy_lists() {
         let reg = Registry::built_in();
         let v1 = resource_list(&reg, "", "v1").unwrap();
-        let names: Vec<&str> = v1["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = v1["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
         assert!(names.contains(&"pods/log") && names.contains(&"pods/status"));
         let apps = group(&reg, "apps").unwrap();
         assert_eq!(apps["preferredVersion"]["groupVersion"], "apps/v1");

@@ -64,7 +64,12 @@ impl ApiError {
     }
 
     pub fn not_found(res: &Resource, name: &str) -> Self {
-        ApiError::new(404, "NotFound", format!("{} {name:?} not found", res.qualified())).with_details(Details {
+        ApiError::new(
+            404,
+            "NotFound",
+            format!("{} {name:?} not found", res.qualified()),
+        )
+        .with_details(Details {
             name: name.to_owned(),
             group: res.gvk.group.clone(),
             kind: res.plural.clone(),
@@ -74,25 +79,36 @@ impl ApiError {
 
     /// A 404 for a path we do not serve at all.
     pub fn path_not_found() -> Self {
-        ApiError::new(404, "NotFound", "the server could not find the requested resource").with_details(Details::default())
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_details(Details::default())
     }
 
     pub fn already_exists(res: &Resource, name: &str) -> Self {
-        ApiError::new(409, "AlreadyExists", format!("{} {name:?} already exists", res.qualified())).with_details(
-            Details {
-                name: name.to_owned(),
-                group: res.gvk.group.clone(),
-                kind: res.plural.clone(),
-                ..Details::default()
-            },
+        ApiError::new(
+            409,
+            "AlreadyExists",
+            format!("{} {name:?} already exists", res.qualified()),
         )
+        .with_details(Details {
+            name: name.to_owned(),
+            group: res.gvk.group.clone(),
+            kind: res.plural.clone(),
+            ..Details::default()
+        })
     }
 
     pub fn conflict(res: &Resource, name: &str, why: &str) -> Self {
         ApiError::new(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} {name:?}: {why}", res.qualified()),
+            format!(
+                "Operation cannot be fulfilled on {} {name:?}: {why}",
+                res.qualified()
+            ),
         )
         .with_details(Details {
             name: name.to_owned(),
@@ -112,11 +128,23 @@ impl ApiError {
     }
 
     pub fn invalid(res: &Resource, name: &str, errors: &[FieldError]) -> Self {
-        ApiError::invalid_kind(&res.qualified_kind(), &res.gvk.group, &res.gvk.kind, name, errors)
+        ApiError::invalid_kind(
+            &res.qualified_kind(),
+            &res.gvk.group,
+            &res.gvk.kind,
+            name,
+            errors,
+        )
     }
 
     /// `Deployment.apps "x" is invalid: …` with one cause per field error.
-    pub fn invalid_kind(qualified_kind: &str, group: &str, kind: &str, name: &str, errors: &[FieldError]) -> Self {
+    pub fn invalid_kind(
+        qualified_kind: &str,
+        group: &str,
+        kind: &str,
+        name: &str,
+        errors: &[FieldError],
+    ) -> Self {
         let causes = errors
             .iter()
             .map(|e| Cause {
@@ -128,7 +156,10 @@ impl ApiError {
         ApiError::new(
             422,
             "Invalid",
-            format!("{qualified_kind} {name:?} is invalid: {}", aggregate(errors)),
+            format!(
+                "{qualified_kind} {name:?} is invalid: {}",
+                aggregate(errors)
+            ),
         )
         .with_details(Details {
             name: name.to_owned(),
@@ -143,7 +174,10 @@ impl ApiError {
         ApiError::new(
             405,
             "MethodNotAllowed",
-            format!("{verb} is not supported on resources of kind {:?}", res.qualified()),
+            format!(
+                "{verb} is not supported on resources of kind {:?}",
+                res.qualified()
+            ),
         )
         .with_details(Details {
             group: res.gvk.group.clone(),
@@ -156,12 +190,18 @@ impl ApiError {
         ApiError::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type:?})"),
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type:?})"
+            ),
         )
     }
 
     pub fn too_large(limit: usize) -> Self {
-        ApiError::new(413, "RequestEntityTooLarge", format!("the request body exceeds the limit of {limit} bytes"))
+        ApiError::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("the request body exceeds the limit of {limit} bytes"),
+        )
     }
 
     pub fn expired(message: impl Into<String>) -> Self {
@@ -181,7 +221,11 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        ApiError::new(500, "InternalError", format!("Internal error occurred: {}", message.into()))
+        ApiError::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {}", message.into()),
+        )
     }
 
     pub fn service_unavailable(message: impl Into<String>) -> Self {
@@ -194,9 +238,12 @@ impl ApiError {
             StoreError::AlreadyExists { .. } => ApiError::already_exists(res, name),
             StoreError::NotFound { .. } => ApiError::not_found(res, name),
             StoreError::Conflict { .. } => ApiError::modified(res, name),
-            StoreError::Compacted { requested, compacted } => {
-                ApiError::expired(format!("too old resource version: {requested} ({compacted})"))
-            }
+            StoreError::Compacted {
+                requested,
+                compacted,
+            } => ApiError::expired(format!(
+                "too old resource version: {requested} ({compacted})"
+            )),
             StoreError::FutureRevision { requested, current } => ApiError::new(
                 504,
                 "Timeout",
@@ -206,7 +253,9 @@ impl ApiError {
                 retry_after_seconds: Some(1),
                 ..Details::default()
             }),
-            StoreError::InvalidContinue { reason } => ApiError::bad_request(format!("invalid continue token: {reason}")),
+            StoreError::InvalidContinue { reason } => {
+                ApiError::bad_request(format!("invalid continue token: {reason}"))
+            }
             StoreError::InvalidKey { .. } => ApiError::bad_request(err.to_string()),
             StoreError::Closed => ApiError::service_unavailable("the server is shutting down"),
             other => {
@@ -229,7 +278,12 @@ impl ApiError {
         });
         if let Some(d) = &self.details {
             let mut details = serde_json::Map::new();
-            for (k, v) in [("name", &d.name), ("group", &d.group), ("kind", &d.kind), ("uid", &d.uid)] {
+            for (k, v) in [
+                ("name", &d.name),
+                ("group", &d.group),
+                ("kind", &d.kind),
+                ("uid", &d.uid),
+            ] {
                 if !v.is_empty() {
                     details.insert(k.into(), Value::String(v.clone()));
                 }
@@ -256,10 +310,13 @@ impl IntoResponse for ApiError {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self.status()).expect("a Status always serialises");
         let mut resp = (code, body).into_response();
-        resp.headers_mut()
-            .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
         if let Some(secs) = self.details.as_ref().and_then(|d| d.retry_after_seconds) {
-            resp.headers_mut().insert(http::header::RETRY_AFTER, secs.into());
+            resp.headers_mut()
+                .insert(http::header::RETRY_AFTER, secs.into());
         }
         resp
     }

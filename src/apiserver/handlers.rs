@@ -12,7 +12,9 @@ use serde_json::Value;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::State;
-use super::auth::{Attributes, Decision, PeerIdentity, TokenAuthenticator, UserInfo, forbidden_message};
+use super::auth::{
+    Attributes, Decision, PeerIdentity, TokenAuthenticator, UserInfo, forbidden_message,
+};
 use super::discovery;
 use super::error::{ApiError, ApiResult};
 use super::objects;
@@ -22,16 +24,19 @@ pub fn router(state: Arc<State>) -> Router {
     Router::new()
         .fallback(entry)
         .with_state(state)
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            ApiError::internal("the request handler panicked").into_response()
-        }))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::internal("the request handler panicked").into_response()
+            },
+        ))
 }
 
 /// A JSON response with a content type.
 pub fn json_response(status: StatusCode, body: &Value, content_type: &'static str) -> Response {
     let bytes = serde_json::to_vec(body).expect("JSON values always serialise");
     let mut resp = (status, bytes).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 
@@ -42,7 +47,11 @@ pub fn ok_json(body: &Value) -> Response {
 fn authenticate(state: &State, req: &Request) -> Result<UserInfo, ApiError> {
     if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
         let value = auth.to_str().unwrap_or_default();
-        if let Some(token) = value.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) {
+        if let Some(token) = value
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             return match state.authenticator.authenticate(token) {
                 Some(user) => Ok(user.authenticated()),
                 None => Err(ApiError::unauthorized()),
@@ -81,7 +90,8 @@ async fn entry(AxState(state): AxState<Arc<State>>, req: Request) -> Response {
             },
         };
         if let Decision::Deny(reason) = state.authorizer.authorize(&user, &attrs) {
-            return ApiError::forbidden(forbidden_message(&user, &target, &attrs, &reason)).into_response();
+            return ApiError::forbidden(forbidden_message(&user, &target, &attrs, &reason))
+                .into_response();
         }
     }
     match dispatch(state, user, target, req).await {
@@ -90,13 +100,26 @@ async fn entry(AxState(state): AxState<Arc<State>>, req: Request) -> Response {
     }
 }
 
-async fn dispatch(state: Arc<State>, user: UserInfo, target: Target, req: Request) -> ApiResult<Response> {
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+async fn dispatch(
+    state: Arc<State>,
+    user: UserInfo,
+    target: Target,
+    req: Request,
+) -> ApiResult<Response> {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let only_get = |req: &Request| -> ApiResult<()> {
         if req.method() == Method::GET || req.method() == Method::HEAD {
             Ok(())
         } else {
-            Err(ApiError::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"))
+            Err(ApiError::new(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+            ))
         }
     };
     match target {
@@ -104,24 +127,37 @@ async fn dispatch(state: Arc<State>, user: UserInfo, target: Target, req: Reques
             only_get(&req)?;
             Ok(ok_json(&discovery::version_info()))
         }
-        Target::Health(_) => Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok").into_response()),
+        Target::Health(_) => Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "ok",
+        )
+            .into_response()),
         Target::CoreVersions => {
             only_get(&req)?;
             match discovery::aggregated_requested(accept.as_deref()) {
-                Some(v) => Ok(aggregated(&discovery::aggregated(&state.registry(), true, v), v)),
+                Some(v) => Ok(aggregated(
+                    &discovery::aggregated(&state.registry(), true, v),
+                    v,
+                )),
                 None => Ok(ok_json(&discovery::core_versions(&state.config.advertise))),
             }
         }
         Target::Groups => {
             only_get(&req)?;
             match discovery::aggregated_requested(accept.as_deref()) {
-                Some(v) => Ok(aggregated(&discovery::aggregated(&state.registry(), false, v), v)),
+                Some(v) => Ok(aggregated(
+                    &discovery::aggregated(&state.registry(), false, v),
+                    v,
+                )),
                 None => Ok(ok_json(&discovery::groups(&state.registry()))),
             }
         }
         Target::Group(g) => {
             only_get(&req)?;
-            discovery::group(&state.registry(), &g).map(|v| ok_json(&v)).ok_or_else(ApiError::path_not_found)
+            discovery::group(&state.registry(), &g)
+                .map(|v| ok_json(&v))
+                .ok_or_else(ApiError::path_not_found)
         }
         Target::ResourceList { group, version } => {
             only_get(&req)?;
@@ -140,7 +176,11 @@ async fn dispatch(state: Arc<State>, user: UserInfo, target: Target, req: Reques
 }
 
 fn aggregated(body: &Value, version: &str) -> Response {
-    let ct = if version == "v2beta1" { discovery::AGGREGATED_V2BETA1 } else { discovery::AGGREGATED_V2 };
+    let ct = if version == "v2beta1" {
+        discovery::AGGREGATED_V2BETA1
+    } else {
+        discovery::AGGREGATED_V2
+    };
     json_response(StatusCode::OK, body, ct)
 }
 

@@ -39,7 +39,9 @@ use tracing::Instrument;
 use crate::api::registry::Registry;
 use crate::store::Backend;
 use alloc::{Allocators, Ipv4Cidr};
-use auth::{AllowAuthenticated, Authorizer, PeerIdentity, StaticTokens, TokenAuthenticator, TokenChain};
+use auth::{
+    AllowAuthenticated, Authorizer, PeerIdentity, StaticTokens, TokenAuthenticator, TokenChain,
+};
 use storage::Storage;
 
 #[derive(Clone, Debug)]
@@ -83,7 +85,10 @@ pub struct State {
 
 impl State {
     pub fn registry(&self) -> Arc<Registry> {
-        self.registry.read().expect("registry lock poisoned").clone()
+        self.registry
+            .read()
+            .expect("registry lock poisoned")
+            .clone()
     }
 
     pub fn set_registry(&self, registry: Registry) {
@@ -117,10 +122,13 @@ impl ApiServer {
         backend: Arc<dyn Backend>,
         tls: Arc<rustls::ServerConfig>,
     ) -> Result<Self, ApiServerError> {
-        let listener = TcpListener::bind(config.bind).await.map_err(|source| ApiServerError::Bind {
-            addr: config.bind,
-            source,
-        })?;
+        let listener =
+            TcpListener::bind(config.bind)
+                .await
+                .map_err(|source| ApiServerError::Bind {
+                    addr: config.bind,
+                    source,
+                })?;
         let tokens = Arc::new(StaticTokens::default());
         let state = Arc::new(State {
             allocators: Allocators::new(config.service_cidr, config.node_port_range),
@@ -132,12 +140,20 @@ impl ApiServer {
             shutdown: CancellationToken::new(),
             config,
         });
-        bootstrap::run(&state).await.map_err(|e| ApiServerError::Bootstrap(e.to_string()))?;
-        Ok(ApiServer { state, listener, tls })
+        bootstrap::run(&state)
+            .await
+            .map_err(|e| ApiServerError::Bootstrap(e.to_string()))?;
+        Ok(ApiServer {
+            state,
+            listener,
+            tls,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> Arc<State> {
@@ -169,7 +185,11 @@ impl ApiServer {
                     }
                 },
             };
-            let (acceptor, router, stop) = (acceptor.clone(), router.clone(), self.state.shutdown.clone());
+            let (acceptor, router, stop) = (
+                acceptor.clone(),
+                router.clone(),
+                self.state.shutdown.clone(),
+            );
             connections.spawn(
                 async move {
                     let _ = tcp.set_nodelay(true);
@@ -217,7 +237,10 @@ impl ApiServer {
         }
         self.state.shutdown.cancel();
         connections.close();
-        if tokio::time::timeout(Duration::from_secs(10), connections.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(10), connections.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!(parent: &span, "connections still open after 10s; closing them");
         }
         tracing::info!(parent: &span, "API server stopped");

@@ -33,7 +33,10 @@ pub fn output(accept: Option<&str>) -> Output {
                 _ => {}
             }
         }
-        if !matches!(base, "application/json" | "*/*" | "application/*" | "application/yaml") {
+        if !matches!(
+            base,
+            "application/json" | "*/*" | "application/*" | "application/yaml"
+        ) {
             continue;
         }
         match (as_, group) {
@@ -81,14 +84,17 @@ pub fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("the request body is empty"));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding JSON body: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding JSON body: {e}")))
 }
 
 pub fn parse_yaml(body: &[u8]) -> Result<Value, ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the YAML body is not UTF-8"))?;
-    let yaml: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(text).map_err(|e| ApiError::bad_request(format!("error decoding YAML body: {e}")))?;
-    serde_json::to_value(yaml).map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("the YAML body is not UTF-8"))?;
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)
+        .map_err(|e| ApiError::bad_request(format!("error decoding YAML body: {e}")))?;
+    serde_json::to_value(yaml)
+        .map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))
 }
 
 #[cfg(test)]
@@ -100,9 +106,14 @@ mod tests {
         let get = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
         assert_eq!(output(Some(get)), Output::Table);
         assert_eq!(output(Some("application/json")), Output::Object);
-        assert_eq!(output(Some("application/vnd.kubernetes.protobuf, */*")), Output::Object);
         assert_eq!(
-            output(Some("application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json")),
+            output(Some("application/vnd.kubernetes.protobuf, */*")),
+            Output::Object
+        );
+        assert_eq!(
+            output(Some(
+                "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+            )),
             Output::Metadata
         );
         assert_eq!(output(None), Output::Object);
@@ -110,13 +121,19 @@ mod tests {
 
     #[test]
     fn bodies() {
-        assert_eq!(body_format(Some("application/json; charset=utf-8")).unwrap(), BodyFormat::Json);
+        assert_eq!(
+            body_format(Some("application/json; charset=utf-8")).unwrap(),
+            BodyFormat::Json
+        );
         assert_eq!(body_format(None).unwrap(), BodyFormat::Json);
         assert_eq!(body_format(Some("text/plain")).unwrap_err().code, 415);
         assert_eq!(parse_json(b"{").unwrap_err().code, 400);
         let deep = "[".repeat(10_000);
         assert_eq!(parse_json(deep.as_bytes()).unwrap_err().code, 400);
-        assert_eq!(parse_yaml(b"a: [1, 2]\nb: {c: d}").unwrap(), serde_json::json!({"a": [1, 2], "b": {"c": "d"}}));
+        assert_eq!(
+            parse_yaml(b"a: [1, 2]\nb: {c: d}").unwrap(),
+            serde_json::json!({"a": [1, 2], "b": {"c": "d"}})
+        );
         assert_eq!(parse_yaml(b"a: [").unwrap_err().code, 400);
     }
 }

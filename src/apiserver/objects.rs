@@ -42,7 +42,13 @@ pub struct Ctx {
     pub warnings: Vec<String>,
 }
 
-pub async fn handle(state: Arc<State>, user: UserInfo, req: ResourceRequest, parts: Parts, body: Body) -> ApiResult<Response> {
+pub async fn handle(
+    state: Arc<State>,
+    user: UserInfo,
+    req: ResourceRequest,
+    parts: Parts,
+    body: Body,
+) -> ApiResult<Response> {
     let registry = state.registry();
     let res = registry
         .get(&req.group, &req.version, &req.resource)
@@ -68,7 +74,10 @@ pub async fn handle(state: Arc<State>, user: UserInfo, req: ResourceRequest, par
         return Ok(ctx.with_warnings(resp));
     }
     if !ctx.res.has_verb(ctx.req.verb.as_str()) {
-        return Err(ApiError::method_not_supported(&ctx.res, ctx.req.verb.as_str()));
+        return Err(ApiError::method_not_supported(
+            &ctx.res,
+            ctx.req.verb.as_str(),
+        ));
     }
     if ctx.res.shape == Shape::Virtual {
         return Err(ApiError::service_unavailable(format!(
@@ -129,11 +138,14 @@ impl Ctx {
     pub fn parse_object(&self, bytes: &Bytes, expected: &Gvk) -> ApiResult<Value> {
         let format = negotiate::body_format(get_header(&self.parts.headers, header::CONTENT_TYPE))?;
         let mut obj = match format {
-            BodyFormat::Protobuf => protobuf::decode(bytes, expected.as_tuple()).map_err(|e| ApiError::bad_request(e.to_string()))?,
+            BodyFormat::Protobuf => protobuf::decode(bytes, expected.as_tuple())
+                .map_err(|e| ApiError::bad_request(e.to_string()))?,
             _ => negotiate::parse_text(format, bytes)?,
         };
         if !obj.is_object() {
-            return Err(ApiError::bad_request("the request body must be a JSON object"));
+            return Err(ApiError::bad_request(
+                "the request body must be a JSON object",
+            ));
         }
         check_type_meta(&mut obj, expected)?;
         Ok(obj)
@@ -153,11 +165,22 @@ impl Ctx {
         if !n.unknown_fields.is_empty() {
             match self.params.field_validation()? {
                 FieldValidation::Strict => {
-                    let list: Vec<String> = n.unknown_fields.iter().map(|f| format!("unknown field {f:?}")).collect();
-                    return Err(ApiError::bad_request(format!("strict decoding error: {}", list.join(", "))));
+                    let list: Vec<String> = n
+                        .unknown_fields
+                        .iter()
+                        .map(|f| format!("unknown field {f:?}"))
+                        .collect();
+                    return Err(ApiError::bad_request(format!(
+                        "strict decoding error: {}",
+                        list.join(", ")
+                    )));
                 }
                 FieldValidation::Warn => {
-                    self.warnings.extend(n.unknown_fields.iter().map(|f| format!("unknown field {f:?}")));
+                    self.warnings.extend(
+                        n.unknown_fields
+                            .iter()
+                            .map(|f| format!("unknown field {f:?}")),
+                    );
                 }
                 FieldValidation::Ignore => {}
             }
@@ -192,10 +215,21 @@ impl Ctx {
         match self.output {
             Output::Object => super::handlers::json_response(status, obj, "application/json"),
             Output::Table => {
-                let t = table::table(&self.res, std::slice::from_ref(obj), meta::resource_version(obj), None, &self.params, true);
+                let t = table::table(
+                    &self.res,
+                    std::slice::from_ref(obj),
+                    meta::resource_version(obj),
+                    None,
+                    &self.params,
+                    true,
+                );
                 super::handlers::json_response(status, &t, table::CONTENT_TYPE)
             }
-            Output::Metadata => super::handlers::json_response(status, &table::partial_metadata(obj), "application/json"),
+            Output::Metadata => super::handlers::json_response(
+                status,
+                &table::partial_metadata(obj),
+                "application/json",
+            ),
         }
     }
 
@@ -236,11 +270,16 @@ pub fn check_type_meta(obj: &mut Value, expected: &Gvk) -> ApiResult<()> {
 fn random_suffix() -> String {
     // Upstream's alphabet: no vowels (no words), no easily confused characters.
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    (0..5).map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char).collect()
+    (0..5)
+        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
+        .collect()
 }
 
 async fn get(ctx: &mut Ctx) -> ApiResult<Response> {
-    let obj = ctx.storage().must_get(&ctx.res, ctx.ns(), ctx.name()).await?;
+    let obj = ctx
+        .storage()
+        .must_get(&ctx.res, ctx.ns(), ctx.name())
+        .await?;
     let obj = ctx.served(obj);
     Ok(ctx.respond(StatusCode::OK, &obj))
 }
@@ -294,9 +333,13 @@ fn field_value(res: &Resource, obj: &Value, field: &str) -> Option<String> {
     match field {
         "metadata.name" => Some(meta::name(obj).to_owned()),
         "metadata.namespace" => meta::namespace(obj).map(str::to_owned),
-        "spec.unschedulable" | "spec.hostNetwork" => Some(meta::field_string(obj, field).unwrap_or_else(|| "false".into())),
+        "spec.unschedulable" | "spec.hostNetwork" => {
+            Some(meta::field_string(obj, field).unwrap_or_else(|| "false".into()))
+        }
         "source" if res.gvk.group.is_empty() => meta::field_string(obj, "source.component"),
-        "status.successful" | "status.replicas" => Some(meta::field_string(obj, field).unwrap_or_else(|| "0".into())),
+        "status.successful" | "status.replicas" => {
+            Some(meta::field_string(obj, field).unwrap_or_else(|| "0".into()))
+        }
         _ => meta::field_string(obj, field),
     }
 }
@@ -315,7 +358,10 @@ impl Filter {
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let allowed = selectable_fields(res);
         for r in &fields.requirements {
-            if r.field != "metadata.name" && r.field != "metadata.namespace" && !allowed.contains(&r.field.as_str()) {
+            if r.field != "metadata.name"
+                && r.field != "metadata.namespace"
+                && !allowed.contains(&r.field.as_str())
+            {
                 return Err(ApiError::bad_request(format!(
                     "field label not supported: {}",
                     r.field
@@ -336,12 +382,18 @@ impl Filter {
 
 async fn list(ctx: &mut Ctx) -> ApiResult<Response> {
     let filter = Filter::from_params(&ctx.res, &ctx.params)?;
-    let limit = ctx.params.int("limit")?.filter(|l| *l > 0).map(|l| l as usize);
+    let limit = ctx
+        .params
+        .int("limit")?
+        .filter(|l| *l > 0)
+        .map(|l| l as usize);
     let continue_token = ctx.params.non_empty("continue").map(str::to_owned);
     let rv = ctx.params.non_empty("resourceVersion").map(str::to_owned);
     let exact = ctx.params.get("resourceVersionMatch") == Some("Exact");
     if continue_token.is_some() && rv.is_some() && rv.as_deref() != Some("0") {
-        return Err(ApiError::bad_request("specifying resource version is not allowed when using continue"));
+        return Err(ApiError::bad_request(
+            "specifying resource version is not allowed when using continue",
+        ));
     }
     let revision = match (&rv, exact) {
         (Some(rv), true) => Some(parse_resource_version(rv)?),
@@ -351,7 +403,10 @@ async fn list(ctx: &mut Ctx) -> ApiResult<Response> {
             let current = ctx.storage().backend().current_revision();
             if wanted > current {
                 return Err(ApiError::from_store(
-                    crate::store::StoreError::FutureRevision { requested: wanted, current },
+                    crate::store::StoreError::FutureRevision {
+                        requested: wanted,
+                        current,
+                    },
                     &ctx.res,
                     "",
                 ));
@@ -367,7 +422,16 @@ async fn list(ctx: &mut Ctx) -> ApiResult<Response> {
     let mut next_token = None;
     let mut remaining = None;
     if filter.is_everything() {
-        let page = ctx.storage().list(&ctx.res, ctx.ns(), limit.unwrap_or(0), cont.as_deref(), revision).await?;
+        let page = ctx
+            .storage()
+            .list(
+                &ctx.res,
+                ctx.ns(),
+                limit.unwrap_or(0),
+                cont.as_deref(),
+                revision,
+            )
+            .await?;
         list_revision = Some(page.revision);
         items = page.items;
         next_token = page.continue_token;
@@ -376,7 +440,10 @@ async fn list(ctx: &mut Ctx) -> ApiResult<Response> {
         let chunk = limit.unwrap_or(0).max(500);
         let mut revision = revision;
         loop {
-            let page = ctx.storage().list(&ctx.res, ctx.ns(), chunk, cont.as_deref(), revision).await?;
+            let page = ctx
+                .storage()
+                .list(&ctx.res, ctx.ns(), chunk, cont.as_deref(), revision)
+                .await?;
             list_revision.get_or_insert(page.revision);
             revision = Some(page.revision);
             let page_len = page.items.len();
@@ -413,11 +480,21 @@ async fn list(ctx: &mut Ctx) -> ApiResult<Response> {
     let revision = list_revision.unwrap_or_else(|| ctx.storage().backend().current_revision());
     let items: Vec<Value> = items.into_iter().map(|o| ctx.served(o)).collect();
     let body = list_body(ctx, items, revision, next_token, remaining);
-    let ct = if ctx.output == Output::Table { table::CONTENT_TYPE } else { "application/json" };
+    let ct = if ctx.output == Output::Table {
+        table::CONTENT_TYPE
+    } else {
+        "application/json"
+    };
     Ok(super::handlers::json_response(StatusCode::OK, &body, ct))
 }
 
-fn list_body(ctx: &Ctx, items: Vec<Value>, revision: i64, token: Option<String>, remaining: Option<u64>) -> Value {
+fn list_body(
+    ctx: &Ctx,
+    items: Vec<Value>,
+    revision: i64,
+    token: Option<String>,
+    remaining: Option<u64>,
+) -> Value {
     let rv = revision.to_string();
     match ctx.output {
         Output::Table => table::table(&ctx.res, &items, &rv, token.as_deref(), &ctx.params, true),
@@ -436,7 +513,11 @@ fn list_body(ctx: &Ctx, items: Vec<Value>, revision: i64, token: Option<String>,
                     items.iter().map(table::partial_metadata).collect(),
                 )
             } else {
-                (ctx.res.gvk.api_version(), format!("{}List", ctx.res.gvk.kind), items)
+                (
+                    ctx.res.gvk.api_version(),
+                    format!("{}List", ctx.res.gvk.kind),
+                    items,
+                )
             };
             json!({"kind": kind, "apiVersion": api_version, "metadata": metadata, "items": items})
         }
@@ -466,9 +547,12 @@ impl Ctx {
             }
         }
         let mut errors = match op {
-            WriteOp::Create => validation::validate_create(&gvk.group, &gvk.version, &gvk.kind, obj),
+            WriteOp::Create => {
+                validation::validate_create(&gvk.group, &gvk.version, &gvk.kind, obj)
+            }
             WriteOp::Update { old } => {
-                let mut errs = validation::validate_update(&gvk.group, &gvk.version, &gvk.kind, obj, old);
+                let mut errs =
+                    validation::validate_update(&gvk.group, &gvk.version, &gvk.kind, obj, old);
                 errs.extend(immutable_identity(obj, old));
                 errs
             }
@@ -505,14 +589,18 @@ fn immutable_identity(new: &Value, old: &Value) -> Vec<FieldError> {
 
 /// Objects may only be created in namespaces that exist and are not being deleted.
 async fn namespace_lifecycle(ctx: &Ctx, obj: &Value) -> ApiResult<()> {
-    let Some(ns) = meta::namespace(obj) else { return Ok(()) };
+    let Some(ns) = meta::namespace(obj) else {
+        return Ok(());
+    };
     let registry = ctx.state.registry();
-    let namespaces = registry.get("", "v1", "namespaces").expect("namespaces are built in");
+    let namespaces = registry
+        .get("", "v1", "namespaces")
+        .expect("namespaces are built in");
     let Some(namespace) = ctx.storage().get(namespaces, None, ns).await? else {
         return Err(ApiError::not_found(namespaces, ns));
     };
-    let terminating =
-        meta::deletion_timestamp(&namespace).is_some() || namespace["status"]["phase"] == "Terminating";
+    let terminating = meta::deletion_timestamp(&namespace).is_some()
+        || namespace["status"]["phase"] == "Terminating";
     if terminating {
         let mut err = ApiError::forbidden(format!(
             "{} {:?} is forbidden: unable to create new content in namespace {ns} because it is being terminated",
@@ -547,7 +635,10 @@ pub async fn create_object(ctx: &mut Ctx, obj: Value) -> ApiResult<Value> {
             return Err(ApiError::invalid(
                 &ctx.res,
                 "",
-                &[FieldError::required(Path::new("metadata").child("name"), "name or generateName is required")],
+                &[FieldError::required(
+                    Path::new("metadata").child("name"),
+                    "name or generateName is required",
+                )],
             ));
         }
         meta::set(&mut obj, "name", format!("{prefix}{}", random_suffix()));
@@ -556,7 +647,13 @@ pub async fn create_object(ctx: &mut Ctx, obj: Value) -> ApiResult<Value> {
         let m = meta::metadata_mut(&mut obj);
         m.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
         m.insert("creationTimestamp".into(), json!(meta::now()));
-        for f in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "generation"] {
+        for f in [
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+            "generation",
+        ] {
             m.remove(f);
         }
     }
@@ -567,7 +664,11 @@ pub async fn create_object(ctx: &mut Ctx, obj: Value) -> ApiResult<Value> {
         return Ok(obj);
     }
     let stored = ctx.stored(obj);
-    match ctx.storage().create(&ctx.res, ctx.ns(), &name, &stored).await {
+    match ctx
+        .storage()
+        .create(&ctx.res, ctx.ns(), &name, &stored)
+        .await
+    {
         Ok(created) => Ok(ctx.served(created)),
         Err(e) => {
             ctx.state.allocators.undo(allocated);
@@ -608,7 +709,11 @@ fn same_object(a: &Value, b: &Value) -> bool {
 
 /// The read-modify-write loop behind update and patch. `mutate` turns the current object (served
 /// version) into the desired one; a resourceVersion it leaves set is a precondition.
-pub async fn guaranteed_update<F>(ctx: &mut Ctx, mut mutate: F, status_only: bool) -> ApiResult<(Value, StatusCode)>
+pub async fn guaranteed_update<F>(
+    ctx: &mut Ctx,
+    mut mutate: F,
+    status_only: bool,
+) -> ApiResult<(Value, StatusCode)>
 where
     F: FnMut(&mut Ctx, &Value) -> ApiResult<Value>,
 {
@@ -636,7 +741,8 @@ where
         let allocated = if status_only {
             strategy::prepare_status_update(&mut new, &old);
             let gvk = ctx.res.gvk.clone();
-            let errs = validation::validate_status_update(&gvk.group, &gvk.version, &gvk.kind, &new, &old);
+            let errs =
+                validation::validate_status_update(&gvk.group, &gvk.version, &gvk.kind, &new, &old);
             if !errs.is_empty() {
                 return Err(ApiError::invalid(&ctx.res, &name, &errs));
             }
@@ -644,14 +750,22 @@ where
         } else {
             ctx.admit(&mut new, WriteOp::Update { old: &old }).await?
         };
-        meta::set(&mut new, "resourceVersion", meta::resource_version(&old).to_owned());
+        meta::set(
+            &mut new,
+            "resourceVersion",
+            meta::resource_version(&old).to_owned(),
+        );
         let dry_run = ctx.params.dry_run()?;
         if should_delete_during_update(&new) {
             ctx.state.allocators.undo(allocated);
             if dry_run {
                 return Ok((new, StatusCode::OK));
             }
-            return match ctx.storage().delete(&ctx.res, ctx.ns(), &name, Some(old_rev)).await {
+            return match ctx
+                .storage()
+                .delete(&ctx.res, ctx.ns(), &name, Some(old_rev))
+                .await
+            {
                 Ok(deleted) => {
                     release_on_delete(ctx, &deleted);
                     Ok((ctx.served(deleted), StatusCode::OK))
@@ -669,7 +783,11 @@ where
             return Ok((new, StatusCode::OK));
         }
         let stored = ctx.stored(new.clone());
-        match ctx.storage().update(&ctx.res, ctx.ns(), &name, &stored, old_rev).await {
+        match ctx
+            .storage()
+            .update(&ctx.res, ctx.ns(), &name, &stored, old_rev)
+            .await
+        {
             Ok(updated) => {
                 if ctx.res.gvk.group.is_empty() && ctx.res.gvk.kind == "Service" {
                     ctx.state.allocators.release_dropped(&updated, &old);
@@ -698,22 +816,40 @@ async fn update(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
 }
 
 /// Applies a patch document of the request's content type to `old`.
-pub fn apply_patch(ctx: &mut Ctx, old: &Value, patch_type: patch::PatchType, patch_doc: &Value, gvk: &Gvk) -> ApiResult<Value> {
-    let patched = patch::apply(patch_type, old, patch_doc, gvk.as_tuple()).map_err(|e| match e {
-        patch::PatchError::StrategicUnsupported(_) => ApiError::unsupported_media_type("application/strategic-merge-patch+json"),
-        other => ApiError::new(422, "Invalid", other.to_string()),
-    })?;
+pub fn apply_patch(
+    ctx: &mut Ctx,
+    old: &Value,
+    patch_type: patch::PatchType,
+    patch_doc: &Value,
+    gvk: &Gvk,
+) -> ApiResult<Value> {
+    let patched = patch::apply(patch_type, old, patch_doc, gvk.as_tuple()).map_err(patch_error)?;
     let mut patched = patched;
     if !patched.is_object() {
-        return Err(ApiError::new(422, "Invalid", "the patch did not produce an object"));
+        return Err(ApiError::new(
+            422,
+            "Invalid",
+            "the patch did not produce an object",
+        ));
     }
     check_type_meta(&mut patched, gvk)?;
     ctx.normalize(patched, gvk)
 }
 
+/// A patch failure as the Status upstream answers.
+pub fn patch_error(e: patch::PatchError) -> ApiError {
+    let reason = match e.reason() {
+        "" => "InternalError",
+        r => r,
+    };
+    ApiError::new(e.status_code(), reason, e.upstream_message())
+}
+
 async fn patch_object(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     let bytes = read_body(body, ctx.state.config.max_body).await?;
-    let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE).unwrap_or_default().to_owned();
+    let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE)
+        .unwrap_or_default()
+        .to_owned();
     let gvk = ctx.res.gvk.clone();
     if content_type.starts_with("application/apply-patch") {
         return super::subresources::apply(ctx, &bytes, false).await;
@@ -726,10 +862,14 @@ async fn patch_object(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
         |ctx, old| {
             let mut patched = apply_patch(ctx, old, patch_type, &patch_doc, &gvk)?;
             // A patch that does not mention resourceVersion is not a precondition.
-            if patch_doc.pointer("/metadata/resourceVersion").is_none() || patch_type == patch::PatchType::Json {
+            if patch_doc.pointer("/metadata/resourceVersion").is_none()
+                || patch_type == patch::PatchType::Json
+            {
                 let rv_in_patch = patch_type == patch::PatchType::Json
                     && patch_doc.as_array().is_some_and(|ops| {
-                        ops.iter().any(|op| op["path"] == "/metadata/resourceVersion" && op["op"] != "test")
+                        ops.iter().any(|op| {
+                            op["path"] == "/metadata/resourceVersion" && op["op"] != "test"
+                        })
                     });
                 if !rv_in_patch {
                     meta::remove(&mut patched, "resourceVersion");
@@ -767,8 +907,12 @@ pub fn delete_options(ctx: &Ctx, body: &Bytes) -> ApiResult<DeleteOptions> {
         opts.propagation = v["propagationPolicy"].as_str().map(str::to_owned);
         opts.orphan_dependents = v["orphanDependents"].as_bool();
         opts.uid = v["preconditions"]["uid"].as_str().map(str::to_owned);
-        opts.resource_version = v["preconditions"]["resourceVersion"].as_str().map(str::to_owned);
-        opts.dry_run = v["dryRun"].as_array().is_some_and(|a| a.iter().any(|x| x == "All"));
+        opts.resource_version = v["preconditions"]["resourceVersion"]
+            .as_str()
+            .map(str::to_owned);
+        opts.dry_run = v["dryRun"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "All"));
     }
     if let Some(g) = ctx.params.int("gracePeriodSeconds")? {
         opts.grace_period = Some(g);
@@ -812,9 +956,18 @@ const IMMORTAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
 
 /// Deletes one object: immediately, or by marking it (finalizers, graceful pods). Returns the
 /// response status and body.
-pub async fn delete_one(ctx: &mut Ctx, name: &str, opts: &DeleteOptions) -> ApiResult<(StatusCode, Value)> {
-    if ctx.res.gvk.group.is_empty() && ctx.res.plural == "namespaces" && IMMORTAL_NAMESPACES.contains(&name) {
-        return Err(ApiError::forbidden(format!("namespaces {name:?} is forbidden: this namespace may not be deleted")));
+pub async fn delete_one(
+    ctx: &mut Ctx,
+    name: &str,
+    opts: &DeleteOptions,
+) -> ApiResult<(StatusCode, Value)> {
+    if ctx.res.gvk.group.is_empty()
+        && ctx.res.plural == "namespaces"
+        && IMMORTAL_NAMESPACES.contains(&name)
+    {
+        return Err(ApiError::forbidden(format!(
+            "namespaces {name:?} is forbidden: this namespace may not be deleted"
+        )));
     }
     for _ in 0..MAX_ATTEMPTS {
         let Some(current) = ctx.storage().get(&ctx.res, ctx.ns(), name).await? else {
@@ -826,7 +979,10 @@ pub async fn delete_one(ctx: &mut Ctx, name: &str, opts: &DeleteOptions) -> ApiR
                 return Err(ApiError::conflict(
                     &ctx.res,
                     name,
-                    &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta::uid(&current)),
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                        meta::uid(&current)
+                    ),
                 ));
             }
         }
@@ -868,10 +1024,13 @@ pub async fn delete_one(ctx: &mut Ctx, name: &str, opts: &DeleteOptions) -> ApiR
         }
         let is_namespace = ctx.res.gvk.group.is_empty() && ctx.res.plural == "namespaces";
         let namespace_finalizing = is_namespace
-            && current["spec"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
+            && current["spec"]["finalizers"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty());
         let grace = graceful_period(ctx, &current, opts);
         let already_deleting = meta::deletion_timestamp(&current).is_some();
-        let must_wait = !finalizers.is_empty() || namespace_finalizing || grace.is_some_and(|g| g > 0);
+        let must_wait =
+            !finalizers.is_empty() || namespace_finalizing || grace.is_some_and(|g| g > 0);
         if must_wait {
             let now = jiff::Timestamp::now();
             let grace_secs = grace.unwrap_or(0);
@@ -893,13 +1052,18 @@ pub async fn delete_one(ctx: &mut Ctx, name: &str, opts: &DeleteOptions) -> ApiR
             if opts.dry_run {
                 return Ok((StatusCode::OK, ctx.served(marked)));
             }
-            match ctx.storage().update(&ctx.res, ctx.ns(), name, &marked, old_rev).await {
+            match ctx
+                .storage()
+                .update(&ctx.res, ctx.ns(), name, &marked, old_rev)
+                .await
+            {
                 Ok(updated) => {
-                    let status = if policy == Some("Foreground") || opts.orphan_dependents == Some(false) {
-                        StatusCode::ACCEPTED
-                    } else {
-                        StatusCode::OK
-                    };
+                    let status =
+                        if policy == Some("Foreground") || opts.orphan_dependents == Some(false) {
+                            StatusCode::ACCEPTED
+                        } else {
+                            StatusCode::OK
+                        };
                     return Ok((status, ctx.served(updated)));
                 }
                 Err(e) if e.code == 409 => continue,
@@ -909,7 +1073,11 @@ pub async fn delete_one(ctx: &mut Ctx, name: &str, opts: &DeleteOptions) -> ApiR
         if opts.dry_run {
             return Ok((StatusCode::OK, deleted_body(ctx, ctx.served(current))));
         }
-        match ctx.storage().delete(&ctx.res, ctx.ns(), name, Some(old_rev)).await {
+        match ctx
+            .storage()
+            .delete(&ctx.res, ctx.ns(), name, Some(old_rev))
+            .await
+        {
             Ok(deleted) => {
                 release_on_delete(ctx, &deleted);
                 let served = ctx.served(deleted);
@@ -927,8 +1095,13 @@ fn graceful_period(ctx: &Ctx, obj: &Value, opts: &DeleteOptions) -> Option<i64> 
     if !(ctx.res.gvk.group.is_empty() && ctx.res.plural == "pods") {
         return None;
     }
-    let scheduled = obj["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty());
-    let finished = matches!(obj["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
+    let scheduled = obj["spec"]["nodeName"]
+        .as_str()
+        .is_some_and(|n| !n.is_empty());
+    let finished = matches!(
+        obj["status"]["phase"].as_str(),
+        Some("Succeeded" | "Failed")
+    );
     if !scheduled || finished {
         return Some(0);
     }
@@ -963,7 +1136,11 @@ async fn delete(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     let name = ctx.name().to_owned();
     let (status, body) = delete_one(ctx, &name, &opts).await?;
     if body["kind"] == "Status" {
-        return Ok(super::handlers::json_response(status, &body, "application/json"));
+        return Ok(super::handlers::json_response(
+            status,
+            &body,
+            "application/json",
+        ));
     }
     Ok(ctx.respond(status, &body))
 }
@@ -975,8 +1152,15 @@ async fn delete_collection(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     let mut deleted = Vec::new();
     let mut cont: Option<String> = None;
     loop {
-        let page = ctx.storage().list(&ctx.res, ctx.ns(), 500, cont.as_deref(), None).await?;
-        let matching: Vec<&Value> = page.items.iter().filter(|i| filter.matches(&ctx.res, i)).collect();
+        let page = ctx
+            .storage()
+            .list(&ctx.res, ctx.ns(), 500, cont.as_deref(), None)
+            .await?;
+        let matching: Vec<&Value> = page
+            .items
+            .iter()
+            .filter(|i| filter.matches(&ctx.res, i))
+            .collect();
         for item in matching {
             let name = meta::name(item).to_owned();
             let ns = meta::namespace(item).map(str::to_owned);
@@ -985,7 +1169,11 @@ async fn delete_collection(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
             let result = delete_one(ctx, &name, &opts).await;
             ctx.req.namespace = saved_ns;
             match result {
-                Ok((_, body)) => deleted.push(if body["kind"] == "Status" { ctx.served(item.clone()) } else { body }),
+                Ok((_, body)) => deleted.push(if body["kind"] == "Status" {
+                    ctx.served(item.clone())
+                } else {
+                    body
+                }),
                 Err(e) if e.code == 404 => {}
                 Err(e) => return Err(e),
             }
@@ -1002,7 +1190,11 @@ async fn delete_collection(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
         "metadata": {"resourceVersion": revision.to_string()},
         "items": deleted,
     });
-    Ok(super::handlers::json_response(StatusCode::OK, &body, "application/json"))
+    Ok(super::handlers::json_response(
+        StatusCode::OK,
+        &body,
+        "application/json",
+    ))
 }
 
 /// A response with an object, for the other handler modules.

@@ -25,7 +25,11 @@ impl Params {
 
     /// The last value of a parameter (upstream takes the first for most; clients send one).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn non_empty(&self, name: &str) -> Option<&str> {
@@ -39,15 +43,21 @@ impl Params {
     pub fn int(&self, name: &str) -> ApiResult<Option<i64>> {
         self.non_empty(name)
             .map(|v| {
-                v.parse::<i64>()
-                    .map_err(|_| ApiError::bad_request(format!("invalid value {v:?} for parameter {name}")))
+                v.parse::<i64>().map_err(|_| {
+                    ApiError::bad_request(format!("invalid value {v:?} for parameter {name}"))
+                })
             })
             .transpose()
     }
 
     /// `dryRun=All` (any other value is refused, as upstream does).
     pub fn dry_run(&self) -> ApiResult<bool> {
-        let values: Vec<&str> = self.pairs.iter().filter(|(k, _)| k == "dryRun").map(|(_, v)| v.as_str()).collect();
+        let values: Vec<&str> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| k == "dryRun")
+            .map(|(_, v)| v.as_str())
+            .collect();
         match values.as_slice() {
             [] => Ok(false),
             ["All"] => Ok(true),
@@ -73,7 +83,9 @@ impl Params {
     /// The field manager of a write, defaulted from the user agent as upstream does.
     pub fn field_manager(&self, user_agent: Option<&str>) -> ApiResult<String> {
         match self.non_empty("fieldManager") {
-            Some(m) if m.len() > 128 => Err(ApiError::bad_request("fieldManager must not be longer than 128 characters")),
+            Some(m) if m.len() > 128 => Err(ApiError::bad_request(
+                "fieldManager must not be longer than 128 characters",
+            )),
             Some(m) => Ok(m.to_owned()),
             None => Ok(user_agent
                 .and_then(|ua| ua.split('/').next())

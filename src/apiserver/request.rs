@@ -58,7 +58,10 @@ pub enum Target {
     /// `/apis/<group>`
     Group(String),
     /// `/api/v1`, `/apis/<group>/<version>`
-    ResourceList { group: String, version: String },
+    ResourceList {
+        group: String,
+        version: String,
+    },
     Resource(ResourceRequest),
     NotFound,
 }
@@ -82,7 +85,11 @@ const NAMESPACE_SUBRESOURCES: &[&str] = &["status", "finalize"];
 
 pub fn parse(method: &Method, path: &str, query: Option<&str>) -> Target {
     let trimmed = path.trim_matches('/');
-    let parts: Vec<&str> = if trimmed.is_empty() { Vec::new() } else { trimmed.split('/').collect() };
+    let parts: Vec<&str> = if trimmed.is_empty() {
+        Vec::new()
+    } else {
+        trimmed.split('/').collect()
+    };
     match parts.as_slice() {
         ["version"] => return Target::Version,
         ["healthz"] => return Target::Health("healthz"),
@@ -137,7 +144,11 @@ pub fn parse(method: &Method, path: &str, query: Option<&str>) -> Target {
     let rest_path = (tail.len() > 2).then(|| tail[2..].join("/"));
     let verb = match (method, &name) {
         (&Method::GET | &Method::HEAD, None) if query_flag(query, "watch") => Verb::Watch,
-        (&Method::GET | &Method::HEAD, Some(_)) if query_flag(query, "watch") && subresource.is_none() => Verb::Watch,
+        (&Method::GET | &Method::HEAD, Some(_))
+            if query_flag(query, "watch") && subresource.is_none() =>
+        {
+            Verb::Watch
+        }
         (&Method::GET | &Method::HEAD, None) => Verb::List,
         (&Method::GET | &Method::HEAD, Some(_)) => Verb::Get,
         (&Method::POST, _) => Verb::Create,
@@ -174,7 +185,10 @@ mod tests {
     fn paths() {
         assert_eq!(parse(&Method::GET, "/version", None), Target::Version);
         assert_eq!(parse(&Method::GET, "/apis", None), Target::Groups);
-        assert_eq!(parse(&Method::GET, "/apis/apps", None), Target::Group("apps".into()));
+        assert_eq!(
+            parse(&Method::GET, "/apis/apps", None),
+            Target::Group("apps".into())
+        );
         assert_eq!(
             parse(&Method::GET, "/api/v1", None),
             Target::ResourceList {
@@ -182,23 +196,61 @@ mod tests {
                 version: "v1".into()
             }
         );
-        assert_eq!(parse(&Method::GET, "/openapi/v3/apis/apps/v1", None), Target::OpenApiV3("apis/apps/v1".into()));
+        assert_eq!(
+            parse(&Method::GET, "/openapi/v3/apis/apps/v1", None),
+            Target::OpenApiV3("apis/apps/v1".into())
+        );
 
-        let r = res(Method::GET, "/api/v1/namespaces/default/pods", Some("limit=500"));
-        assert_eq!((r.verb, r.namespace.as_deref(), r.resource.as_str(), r.name), (Verb::List, Some("default"), "pods", None));
-        let r = res(Method::GET, "/api/v1/pods", Some("watch=true&resourceVersion=5"));
+        let r = res(
+            Method::GET,
+            "/api/v1/namespaces/default/pods",
+            Some("limit=500"),
+        );
+        assert_eq!(
+            (r.verb, r.namespace.as_deref(), r.resource.as_str(), r.name),
+            (Verb::List, Some("default"), "pods", None)
+        );
+        let r = res(
+            Method::GET,
+            "/api/v1/pods",
+            Some("watch=true&resourceVersion=5"),
+        );
         assert_eq!((r.verb, r.namespace), (Verb::Watch, None));
         let r = res(Method::GET, "/api/v1/namespaces/kube-system", None);
-        assert_eq!((r.verb, r.resource.as_str(), r.name.as_deref(), r.namespace), (Verb::Get, "namespaces", Some("kube-system"), None));
+        assert_eq!(
+            (r.verb, r.resource.as_str(), r.name.as_deref(), r.namespace),
+            (Verb::Get, "namespaces", Some("kube-system"), None)
+        );
         let r = res(Method::PUT, "/api/v1/namespaces/x/finalize", None);
-        assert_eq!((r.resource.as_str(), r.name.as_deref(), r.subresource.as_deref()), ("namespaces", Some("x"), Some("finalize")));
-        let r = res(Method::PATCH, "/apis/apps/v1/namespaces/d/deployments/web/scale", None);
-        assert_eq!((r.verb, r.group.as_str(), r.subresource.as_deref()), (Verb::Patch, "apps", Some("scale")));
+        assert_eq!(
+            (
+                r.resource.as_str(),
+                r.name.as_deref(),
+                r.subresource.as_deref()
+            ),
+            ("namespaces", Some("x"), Some("finalize"))
+        );
+        let r = res(
+            Method::PATCH,
+            "/apis/apps/v1/namespaces/d/deployments/web/scale",
+            None,
+        );
+        assert_eq!(
+            (r.verb, r.group.as_str(), r.subresource.as_deref()),
+            (Verb::Patch, "apps", Some("scale"))
+        );
         let r = res(Method::DELETE, "/api/v1/namespaces/d/configmaps", None);
         assert_eq!(r.verb, Verb::DeleteCollection);
         let r = res(Method::GET, "/api/v1/namespaces/d/pods/p/proxy/a/b", None);
-        assert_eq!((r.subresource.as_deref(), r.rest.as_deref()), (Some("proxy"), Some("a/b")));
-        let r = res(Method::GET, "/api/v1/namespaces/d/pods/p/log", Some("follow=true"));
+        assert_eq!(
+            (r.subresource.as_deref(), r.rest.as_deref()),
+            (Some("proxy"), Some("a/b"))
+        );
+        let r = res(
+            Method::GET,
+            "/api/v1/namespaces/d/pods/p/log",
+            Some("follow=true"),
+        );
         assert_eq!(r.verb, Verb::Get);
         assert_eq!(parse(&Method::GET, "/foo", None), Target::NotFound);
     }

@@ -53,7 +53,9 @@ fn review(ctx: &Ctx, user: &UserInfo, spec: &Value) -> Value {
             subresource: Some(s("subresource")).filter(|n| !n.is_empty()),
             rest: None,
         };
-        ctx.state.authorizer.authorize(user, &Attributes::Resource(&req))
+        ctx.state
+            .authorizer
+            .authorize(user, &Attributes::Resource(&req))
     } else if let Some(nra) = spec.get("nonResourceAttributes").filter(|v| v.is_object()) {
         let path = nra["path"].as_str().unwrap_or_default().to_owned();
         let verb = match nra["verb"].as_str().unwrap_or("get") {
@@ -63,7 +65,9 @@ fn review(ctx: &Ctx, user: &UserInfo, spec: &Value) -> Value {
             "delete" => "delete",
             _ => "get",
         };
-        ctx.state.authorizer.authorize(user, &Attributes::NonResource { path: &path, verb })
+        ctx.state
+            .authorizer
+            .authorize(user, &Attributes::NonResource { path: &path, verb })
     } else {
         Decision::Deny("no resourceAttributes or nonResourceAttributes".into())
     };
@@ -79,8 +83,11 @@ pub async fn create(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     let mut obj = ctx.read_object(body, &gvk).await?;
     let spec = obj.get("spec").cloned().unwrap_or_else(|| json!({}));
     let status = match (gvk.group.as_str(), gvk.kind.as_str()) {
-        ("authorization.k8s.io", "SelfSubjectAccessReview") => review(ctx, &ctx.user.clone(), &spec),
-        ("authorization.k8s.io", "LocalSubjectAccessReview") | ("authorization.k8s.io", "SubjectAccessReview") => {
+        ("authorization.k8s.io", "SelfSubjectAccessReview") => {
+            review(ctx, &ctx.user.clone(), &spec)
+        }
+        ("authorization.k8s.io", "LocalSubjectAccessReview")
+        | ("authorization.k8s.io", "SubjectAccessReview") => {
             let mut spec = spec.clone();
             if gvk.kind == "LocalSubjectAccessReview" {
                 if let Some(ra) = spec.get_mut("resourceAttributes") {
@@ -92,7 +99,11 @@ pub async fn create(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
                 uid: spec["uid"].as_str().unwrap_or_default().to_owned(),
                 groups: spec["groups"]
                     .as_array()
-                    .map(|g| g.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                    .map(|g| {
+                        g.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 extra: Default::default(),
             };
@@ -110,18 +121,28 @@ pub async fn create(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
         ("authentication.k8s.io", "TokenReview") => {
             let token = spec["token"].as_str().unwrap_or_default();
             match ctx.state.authenticator.authenticate(token) {
-                Some(user) => json!({"authenticated": true, "user": user_json(&user.authenticated())}),
+                Some(user) => {
+                    json!({"authenticated": true, "user": user_json(&user.authenticated())})
+                }
                 None => json!({"authenticated": false, "user": {}}),
             }
         }
         ("", "Binding") => {
-            let node = obj["target"]["name"].as_str().unwrap_or_default().to_owned();
+            let node = obj["target"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let pod = crate::api::meta::name(&obj).to_owned();
             if pod.is_empty() || node.is_empty() {
-                return Err(ApiError::bad_request("a binding needs metadata.name and target.name"));
+                return Err(ApiError::bad_request(
+                    "a binding needs metadata.name and target.name",
+                ));
             }
             let registry = ctx.state.registry();
-            let pods = registry.get("", "v1", "pods").expect("pods are built in").clone();
+            let pods = registry
+                .get("", "v1", "pods")
+                .expect("pods are built in")
+                .clone();
             let saved = (ctx.res.clone(), ctx.req.name.clone());
             ctx.res = pods;
             ctx.req.name = Some(pod);

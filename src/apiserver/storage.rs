@@ -45,13 +45,19 @@ impl Storage {
     }
 
     pub fn decode(kv: &KeyValue) -> ApiResult<Value> {
-        let mut obj: Value = serde_json::from_slice(&kv.value)
-            .map_err(|e| ApiError::internal(format!("stored object {} is not valid JSON: {e}", kv.key)))?;
+        let mut obj: Value = serde_json::from_slice(&kv.value).map_err(|e| {
+            ApiError::internal(format!("stored object {} is not valid JSON: {e}", kv.key))
+        })?;
         meta::set(&mut obj, "resourceVersion", kv.mod_revision.to_string());
         Ok(obj)
     }
 
-    pub async fn get(&self, res: &Resource, ns: Option<&str>, name: &str) -> ApiResult<Option<Value>> {
+    pub async fn get(
+        &self,
+        res: &Resource,
+        ns: Option<&str>,
+        name: &str,
+    ) -> ApiResult<Option<Value>> {
         let got = self
             .backend
             .get(&res.key(ns, name), None)
@@ -61,7 +67,9 @@ impl Storage {
     }
 
     pub async fn must_get(&self, res: &Resource, ns: Option<&str>, name: &str) -> ApiResult<Value> {
-        self.get(res, ns, name).await?.ok_or_else(|| ApiError::not_found(res, name))
+        self.get(res, ns, name)
+            .await?
+            .ok_or_else(|| ApiError::not_found(res, name))
     }
 
     /// One page of objects under the resource (and namespace), in key order.
@@ -90,7 +98,11 @@ impl Storage {
             ),
             e => ApiError::from_store(e, res, ""),
         })?;
-        let items = result.kvs.iter().map(Storage::decode).collect::<ApiResult<Vec<_>>>()?;
+        let items = result
+            .kvs
+            .iter()
+            .map(Storage::decode)
+            .collect::<ApiResult<Vec<_>>>()?;
         Ok(Page {
             items,
             revision: result.revision,
@@ -99,7 +111,13 @@ impl Storage {
         })
     }
 
-    pub async fn create(&self, res: &Resource, ns: Option<&str>, name: &str, obj: &Value) -> ApiResult<Value> {
+    pub async fn create(
+        &self,
+        res: &Resource,
+        ns: Option<&str>,
+        name: &str,
+        obj: &Value,
+    ) -> ApiResult<Value> {
         let kv = self
             .backend
             .create(&res.key(ns, name), Storage::encode(obj))
@@ -111,7 +129,14 @@ impl Storage {
     }
 
     /// Compare-and-swap on the revision the object was read at.
-    pub async fn update(&self, res: &Resource, ns: Option<&str>, name: &str, obj: &Value, expected: Revision) -> ApiResult<Value> {
+    pub async fn update(
+        &self,
+        res: &Resource,
+        ns: Option<&str>,
+        name: &str,
+        obj: &Value,
+        expected: Revision,
+    ) -> ApiResult<Value> {
         let kv = self
             .backend
             .update(&res.key(ns, name), Storage::encode(obj), expected)
@@ -122,7 +147,13 @@ impl Storage {
         Ok(out)
     }
 
-    pub async fn delete(&self, res: &Resource, ns: Option<&str>, name: &str, expected: Option<Revision>) -> ApiResult<Value> {
+    pub async fn delete(
+        &self,
+        res: &Resource,
+        ns: Option<&str>,
+        name: &str,
+        expected: Option<Revision>,
+    ) -> ApiResult<Value> {
         let (_, kv) = self
             .backend
             .delete(&res.key(ns, name), expected)

@@ -10,13 +10,23 @@ use crate::api::registry::Resource;
 pub fn tracks_generation(res: &Resource) -> bool {
     matches!(
         res.gvk.group.as_str(),
-        "apps" | "batch" | "autoscaling" | "policy" | "networking.k8s.io" | "apiextensions.k8s.io" | "scheduling.k8s.io"
+        "apps"
+            | "batch"
+            | "autoscaling"
+            | "policy"
+            | "networking.k8s.io"
+            | "apiextensions.k8s.io"
+            | "scheduling.k8s.io"
     ) || res.is_custom()
 }
 
 /// Upstream returns the deleted object for these; a success Status for the others.
 pub fn returns_deleted_object(res: &Resource) -> bool {
-    res.gvk.group.is_empty() && matches!(res.plural.as_str(), "pods" | "services" | "namespaces" | "nodes")
+    res.gvk.group.is_empty()
+        && matches!(
+            res.plural.as_str(),
+            "pods" | "services" | "namespaces" | "nodes"
+        )
 }
 
 /// Resets what a client may not set on create.
@@ -28,7 +38,10 @@ pub fn prepare_create(res: &Resource, obj: &mut Value) {
     match (res.gvk.group.as_str(), res.gvk.kind.as_str()) {
         ("", "Pod") => {
             let qos = pod_qos_class(o.get("spec"));
-            o.insert("status".into(), json!({"phase": "Pending", "qosClass": qos}));
+            o.insert(
+                "status".into(),
+                json!({"phase": "Pending", "qosClass": qos}),
+            );
         }
         ("", "Namespace") => {
             o.insert("status".into(), json!({"phase": "Active"}));
@@ -92,7 +105,13 @@ pub fn prepare_status_update(new: &mut Value, old: &Value) {
 pub fn keep_system_metadata(new: &mut Value, old: &Value) {
     let old_meta = meta::metadata(old).cloned().unwrap_or_default();
     let m = meta::metadata_mut(new);
-    for field in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+    for field in [
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "generation",
+    ] {
         match old_meta.get(field) {
             Some(v) => {
                 m.insert(field.into(), v.clone());
@@ -138,7 +157,9 @@ fn pod_qos_class(spec: Option<&Value>) -> &'static str {
         let requests = c.pointer("/resources/requests").and_then(Value::as_object);
         let limits = c.pointer("/resources/limits").and_then(Value::as_object);
         let nonzero = |m: Option<&Map<String, Value>>, k: &str| {
-            m.and_then(|m| m.get(k)).and_then(Value::as_str).is_some_and(|q| q != "0")
+            m.and_then(|m| m.get(k))
+                .and_then(Value::as_str)
+                .is_some_and(|q| q != "0")
         };
         for r in ["cpu", "memory"] {
             if nonzero(requests, r) || nonzero(limits, r) {

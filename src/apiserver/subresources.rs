@@ -20,14 +20,23 @@ pub async fn handle(ctx: &mut Ctx, sub: &str, body: Body) -> ApiResult<Response>
         return Err(ApiError::path_not_found());
     };
     if !def.verbs.iter().any(|v| v == ctx.req.verb.as_str()) {
-        return Err(ApiError::method_not_supported(&ctx.res, ctx.req.verb.as_str()));
+        return Err(ApiError::method_not_supported(
+            &ctx.res,
+            ctx.req.verb.as_str(),
+        ));
     }
     if ctx.req.name.is_none() {
         return Err(ApiError::path_not_found());
     }
     match (sub, ctx.req.verb) {
-        ("status", Verb::Get) | ("approval", Verb::Get) | ("ephemeralcontainers", Verb::Get) | ("resize", Verb::Get) => {
-            let obj = ctx.storage().must_get(&ctx.res, ctx.ns(), ctx.name()).await?;
+        ("status", Verb::Get)
+        | ("approval", Verb::Get)
+        | ("ephemeralcontainers", Verb::Get)
+        | ("resize", Verb::Get) => {
+            let obj = ctx
+                .storage()
+                .must_get(&ctx.res, ctx.ns(), ctx.name())
+                .await?;
             let obj = ctx.served(obj);
             Ok(objects::object_response(ctx, StatusCode::OK, &obj))
         }
@@ -37,12 +46,17 @@ pub async fn handle(ctx: &mut Ctx, sub: &str, body: Body) -> ApiResult<Response>
         ("eviction", Verb::Create) => eviction(ctx, body).await,
         ("finalize", Verb::Update) => finalize(ctx, body).await,
         ("approval", Verb::Update | Verb::Patch) => approval(ctx, body).await,
-        ("log" | "exec" | "attach" | "portforward" | "proxy", _) => Err(ApiError::service_unavailable(format!(
-            "{} {:?}: the node agent that runs it is not reachable (no kubelet is connected)",
-            ctx.res.qualified(),
-            ctx.name()
-        ))),
-        _ => Err(ApiError::method_not_supported(&ctx.res, ctx.req.verb.as_str())),
+        ("log" | "exec" | "attach" | "portforward" | "proxy", _) => {
+            Err(ApiError::service_unavailable(format!(
+                "{} {:?}: the node agent that runs it is not reachable (no kubelet is connected)",
+                ctx.res.qualified(),
+                ctx.name()
+            )))
+        }
+        _ => Err(ApiError::method_not_supported(
+            &ctx.res,
+            ctx.req.verb.as_str(),
+        )),
     }
 }
 
@@ -53,16 +67,23 @@ async fn write_status(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     let (updated, status) = if ctx.req.verb == Verb::Update {
         let mut obj = ctx.parse_object(&bytes, &gvk)?;
         if ctx.res.namespaced {
-            meta::set(&mut obj, "namespace", ctx.ns().unwrap_or_default().to_owned());
+            meta::set(
+                &mut obj,
+                "namespace",
+                ctx.ns().unwrap_or_default().to_owned(),
+            );
         }
         let obj = ctx.normalize(obj, &gvk)?;
         guaranteed_update(ctx, |_, _| Ok(obj.clone()), true).await?
     } else {
-        let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE).unwrap_or_default().to_owned();
+        let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE)
+            .unwrap_or_default()
+            .to_owned();
         if content_type.starts_with("application/apply-patch") {
             return apply(ctx, &bytes, true).await;
         }
-        let pt = patch::PatchType::from_content_type(&content_type).ok_or_else(|| ApiError::unsupported_media_type(&content_type))?;
+        let pt = patch::PatchType::from_content_type(&content_type)
+            .ok_or_else(|| ApiError::unsupported_media_type(&content_type))?;
         let doc = negotiate::parse_json(&bytes)?;
         guaranteed_update(
             ctx,
@@ -88,7 +109,9 @@ pub async fn apply(ctx: &mut Ctx, bytes: &Bytes, status_only: bool) -> ApiResult
     let gvk = ctx.res.gvk.clone();
     let mut applied = negotiate::parse_yaml(bytes)?;
     if !applied.is_object() {
-        return Err(ApiError::bad_request("the applied configuration must be an object"));
+        return Err(ApiError::bad_request(
+            "the applied configuration must be an object",
+        ));
     }
     check_type_meta(&mut applied, &gvk)?;
     let name = ctx.name().to_owned();
@@ -98,11 +121,21 @@ pub async fn apply(ctx: &mut Ctx, bytes: &Bytes, status_only: bool) -> ApiResult
             meta::name(&applied)
         )));
     }
-    let _manager = ctx.params.field_manager(get_header(&ctx.parts.headers, header::USER_AGENT))?;
+    let _manager = ctx
+        .params
+        .field_manager(get_header(&ctx.parts.headers, header::USER_AGENT))?;
     if ctx.params.non_empty("fieldManager").is_none() {
-        return Err(ApiError::bad_request("PATCH with apply-patch+yaml requires a fieldManager"));
+        return Err(ApiError::bad_request(
+            "PATCH with apply-patch+yaml requires a fieldManager",
+        ));
     }
-    if ctx.storage().get(&ctx.res, ctx.ns(), &name).await?.is_none() && !status_only {
+    if ctx
+        .storage()
+        .get(&ctx.res, ctx.ns(), &name)
+        .await?
+        .is_none()
+        && !status_only
+    {
         meta::set(&mut applied, "name", name);
         let created = objects::create_object(ctx, applied).await?;
         return Ok(objects::object_response(ctx, StatusCode::CREATED, &created));
@@ -153,17 +186,27 @@ fn scale_of(obj: &Value) -> Value {
 async fn scale(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     let scale_gvk = Gvk::new("autoscaling", "v1", "Scale");
     if ctx.req.verb == Verb::Get {
-        let obj = ctx.storage().must_get(&ctx.res, ctx.ns(), ctx.name()).await?;
+        let obj = ctx
+            .storage()
+            .must_get(&ctx.res, ctx.ns(), ctx.name())
+            .await?;
         let obj = ctx.served(obj);
-        return Ok(json_response(StatusCode::OK, &scale_of(&obj), "application/json"));
+        return Ok(json_response(
+            StatusCode::OK,
+            &scale_of(&obj),
+            "application/json",
+        ));
     }
     let bytes = read_body(body, ctx.state.config.max_body).await?;
-    let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE).unwrap_or_default().to_owned();
+    let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE)
+        .unwrap_or_default()
+        .to_owned();
     let (is_patch, patch_type, doc) = if ctx.req.verb == Verb::Patch {
         let pt = if content_type.starts_with("application/apply-patch") {
             patch::PatchType::Merge
         } else {
-            patch::PatchType::from_content_type(&content_type).ok_or_else(|| ApiError::unsupported_media_type(&content_type))?
+            patch::PatchType::from_content_type(&content_type)
+                .ok_or_else(|| ApiError::unsupported_media_type(&content_type))?
         };
         let doc = if content_type.starts_with("application/apply-patch") {
             negotiate::parse_yaml(&bytes)?
@@ -172,7 +215,11 @@ async fn scale(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
         };
         (true, pt, doc)
     } else {
-        (false, patch::PatchType::Merge, ctx.parse_object(&bytes, &scale_gvk)?)
+        (
+            false,
+            patch::PatchType::Merge,
+            ctx.parse_object(&bytes, &scale_gvk)?,
+        )
     };
     let (updated, status) = guaranteed_update(
         ctx,
@@ -180,7 +227,7 @@ async fn scale(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
             let current = scale_of(old);
             let desired = if is_patch {
                 let mut d = patch::apply(patch_type, &current, &doc, scale_gvk.as_tuple())
-                    .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
+                    .map_err(objects::patch_error)?;
                 if doc.pointer("/metadata/resourceVersion").is_none() {
                     meta::remove(&mut d, "resourceVersion");
                 }
@@ -215,14 +262,21 @@ async fn scale(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
         false,
     )
     .await?;
-    Ok(json_response(status, &scale_of(&updated), "application/json"))
+    Ok(json_response(
+        status,
+        &scale_of(&updated),
+        "application/json",
+    ))
 }
 
 /// `pods/<name>/binding` (and the `bindings` resource): assigns a pod to a node, once.
 async fn binding(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     let bytes = read_body(body, ctx.state.config.max_body).await?;
     let binding = ctx.parse_object(&bytes, &Gvk::new("", "v1", "Binding"))?;
-    let node = binding["target"]["name"].as_str().unwrap_or_default().to_owned();
+    let node = binding["target"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     if node.is_empty() {
         return Err(ApiError::invalid_kind(
             "Binding",
@@ -233,7 +287,11 @@ async fn binding(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
         ));
     }
     bind_pod(ctx, &node).await?;
-    Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}), "application/json"))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+        "application/json",
+    ))
 }
 
 pub async fn bind_pod(ctx: &mut Ctx, node: &str) -> ApiResult<()> {
@@ -274,12 +332,18 @@ async fn eviction(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     if let Some(d) = eviction.get("deleteOptions") {
         opts.grace_period = d["gracePeriodSeconds"].as_i64();
         opts.uid = d["preconditions"]["uid"].as_str().map(str::to_owned);
-        opts.resource_version = d["preconditions"]["resourceVersion"].as_str().map(str::to_owned);
+        opts.resource_version = d["preconditions"]["resourceVersion"]
+            .as_str()
+            .map(str::to_owned);
     }
     opts.dry_run = ctx.params.dry_run()?;
     let name = ctx.name().to_owned();
     objects::delete_one(ctx, &name, &opts).await?;
-    Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}), "application/json"))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+        "application/json",
+    ))
 }
 
 /// `namespaces/<name>/finalize`: sets `spec.finalizers`; a terminating namespace with none left is
@@ -293,15 +357,24 @@ async fn finalize(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
         ctx,
         |_, old| {
             let mut new = old.clone();
-            new["spec"]["finalizers"] = if finalizers.is_null() { json!([]) } else { finalizers.clone() };
+            new["spec"]["finalizers"] = if finalizers.is_null() {
+                json!([])
+            } else {
+                finalizers.clone()
+            };
             meta::remove(&mut new, "resourceVersion");
             Ok(new)
         },
         false,
     )
     .await?;
-    let empty = updated["spec"]["finalizers"].as_array().is_none_or(|f| f.is_empty());
-    if empty && meta::deletion_timestamp(&updated).is_some() && meta::finalizers(&updated).is_empty() {
+    let empty = updated["spec"]["finalizers"]
+        .as_array()
+        .is_none_or(|f| f.is_empty());
+    if empty
+        && meta::deletion_timestamp(&updated).is_some()
+        && meta::finalizers(&updated).is_empty()
+    {
         let rev = super::storage::revision_of(&updated)?;
         match ctx.storage().delete(&ctx.res, None, &name, Some(rev)).await {
             Ok(_) | Err(ApiError { code: 404, .. }) => {}
@@ -321,12 +394,15 @@ async fn approval(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
         negotiate::parse_json(&bytes)?
     };
     let is_patch = ctx.req.verb == Verb::Patch;
-    let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE).unwrap_or_default().to_owned();
+    let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE)
+        .unwrap_or_default()
+        .to_owned();
     let (updated, status) = guaranteed_update(
         ctx,
         |ctx, old| {
             let desired = if is_patch {
-                let pt = patch::PatchType::from_content_type(&content_type).ok_or_else(|| ApiError::unsupported_media_type(&content_type))?;
+                let pt = patch::PatchType::from_content_type(&content_type)
+                    .ok_or_else(|| ApiError::unsupported_media_type(&content_type))?;
                 apply_patch(ctx, old, pt, &obj, &gvk)?
             } else {
                 obj.clone()

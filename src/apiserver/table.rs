@@ -24,7 +24,10 @@ fn column_json(name: &str, type_: &str, format: &str, description: &str, priorit
 /// Column definitions and cell function for a resource (built-in printer, CRD columns, or default).
 fn columns(res: &Resource) -> Vec<Value> {
     if let Some(crd) = &res.crd_version {
-        let cols = crd.get("additionalPrinterColumns").cloned().unwrap_or(Value::Null);
+        let cols = crd
+            .get("additionalPrinterColumns")
+            .cloned()
+            .unwrap_or(Value::Null);
         return printers::crd_columns(&cols)
             .iter()
             .map(|c| column_json(&c.name, &c.type_, &c.format, &c.description, c.priority))
@@ -39,18 +42,24 @@ fn columns(res: &Resource) -> Vec<Value> {
 
 fn cells(res: &Resource, obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
     if let Some(crd) = &res.crd_version {
-        let cols = crd.get("additionalPrinterColumns").cloned().unwrap_or(Value::Null);
+        let cols = crd
+            .get("additionalPrinterColumns")
+            .cloned()
+            .unwrap_or(Value::Null);
         return printers::crd_cells(&cols, obj, now);
     }
-    if printers::columns(&res.gvk.group, &res.gvk.kind).is_some() {
-        printers::cells(&res.gvk.group, &res.gvk.kind, obj, now)
-    } else {
-        printers::default_cells(obj, now)
-    }
+    printers::cells(&res.gvk.group, &res.gvk.kind, obj, now)
 }
 
 /// A Table of `items`. `with_columns` is false for watch events after the first.
-pub fn table(res: &Resource, items: &[Value], rv: &str, continue_token: Option<&str>, params: &Params, with_columns: bool) -> Value {
+pub fn table(
+    res: &Resource,
+    items: &[Value],
+    rv: &str,
+    continue_token: Option<&str>,
+    params: &Params,
+    with_columns: bool,
+) -> Value {
     let now = jiff::Timestamp::now();
     let include = params.get("includeObject").unwrap_or("Metadata");
     let rows: Vec<Value> = items

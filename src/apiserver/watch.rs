@@ -27,11 +27,14 @@ pub async fn serve(ctx: Arc<Ctx>) -> ApiResult<Response> {
     let mut filter = Filter::from_params(&ctx.res, &ctx.params)?;
     if let Some(name) = &ctx.req.name {
         // GET …/pods/<name>?watch=true watches one object.
-        filter.fields.requirements.push(crate::api::selector::FieldRequirement {
-            field: "metadata.name".into(),
-            negate: false,
-            value: name.clone(),
-        });
+        filter
+            .fields
+            .requirements
+            .push(crate::api::selector::FieldRequirement {
+                field: "metadata.name".into(),
+                negate: false,
+                value: name.clone(),
+            });
     }
     let rv = ctx.params.non_empty("resourceVersion").map(str::to_owned);
     let send_initial = ctx.params.get("sendInitialEvents").map(|v| v == "true");
@@ -55,9 +58,16 @@ pub async fn serve(ctx: Arc<Ctx>) -> ApiResult<Response> {
         let mut cont: Option<String> = None;
         let mut revision = None;
         loop {
-            let page = ctx.storage().list(&ctx.res, ctx.ns(), 1000, cont.as_deref(), revision).await?;
+            let page = ctx
+                .storage()
+                .list(&ctx.res, ctx.ns(), 1000, cont.as_deref(), revision)
+                .await?;
             revision = Some(page.revision);
-            initial.extend(page.items.into_iter().filter(|o| filter.matches(&ctx.res, o)));
+            initial.extend(
+                page.items
+                    .into_iter()
+                    .filter(|o| filter.matches(&ctx.res, o)),
+            );
             match page.continue_token {
                 Some(t) => cont = Some(t),
                 None => break,
@@ -70,10 +80,18 @@ pub async fn serve(ctx: Arc<Ctx>) -> ApiResult<Response> {
 
     let events = match backend.watch(&prefix, start).await {
         Ok(s) => Some(s),
-        Err(StoreError::Compacted { requested, compacted }) => {
-            let status = ApiError::expired(format!("too old resource version: {requested} ({compacted})")).status();
+        Err(StoreError::Compacted {
+            requested,
+            compacted,
+        }) => {
+            let status = ApiError::expired(format!(
+                "too old resource version: {requested} ({compacted})"
+            ))
+            .status();
             let line = event_line("ERROR", &status);
-            return Ok(stream_response(futures::stream::once(async move { Ok::<_, std::io::Error>(line) }).boxed()));
+            return Ok(stream_response(
+                futures::stream::once(async move { Ok::<_, std::io::Error>(line) }).boxed(),
+            ));
         }
         Err(e) => return Err(ApiError::from_store(e, &ctx.res, "")),
     };
@@ -81,7 +99,10 @@ pub async fn serve(ctx: Arc<Ctx>) -> ApiResult<Response> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
     let shutdown = ctx.state.shutdown.clone();
     tokio::spawn(async move {
-        let mut encoder = Encoder { ctx: &ctx, first: true };
+        let mut encoder = Encoder {
+            ctx: &ctx,
+            first: true,
+        };
         let mut last = start;
         for obj in initial {
             let obj = ctx.served(obj);
@@ -99,7 +120,10 @@ pub async fn serve(ctx: Arc<Ctx>) -> ApiResult<Response> {
         let Some(mut events) = events else { return };
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_INTERVAL, BOOKMARK_INTERVAL);
+        let mut ticker = tokio::time::interval_at(
+            tokio::time::Instant::now() + BOOKMARK_INTERVAL,
+            BOOKMARK_INTERVAL,
+        );
         loop {
             tokio::select! {
                 _ = &mut deadline => return,
@@ -129,20 +153,31 @@ pub async fn serve(ctx: Arc<Ctx>) -> ApiResult<Response> {
             }
         }
     });
-    let body = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx)) });
+    let body = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
+    });
     Ok(stream_response(body.boxed()))
 }
 
-fn stream_response(body: futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>) -> Response {
+fn stream_response(
+    body: futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>,
+) -> Response {
     let mut resp = Response::new(Body::from_stream(body));
     *resp.status_mut() = StatusCode::OK;
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
     resp
 }
 
 fn event_line(kind: &str, obj: &Value) -> Bytes {
-    let mut line = serde_json::to_vec(&json!({"type": kind, "object": obj})).expect("JSON values always serialise");
+    let mut line = serde_json::to_vec(&json!({"type": kind, "object": obj}))
+        .expect("JSON values always serialise");
     line.push(b'\n');
     Bytes::from(line)
 }
@@ -167,7 +202,14 @@ impl Encoder<'_> {
             Output::Object => obj.clone(),
             Output::Metadata => table::partial_metadata(obj),
             Output::Table => {
-                let t = table::table(&self.ctx.res, std::slice::from_ref(obj), meta::resource_version(obj), None, &self.ctx.params, self.first);
+                let t = table::table(
+                    &self.ctx.res,
+                    std::slice::from_ref(obj),
+                    meta::resource_version(obj),
+                    None,
+                    &self.ctx.params,
+                    self.first,
+                );
                 self.first = false;
                 t
             }

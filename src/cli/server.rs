@@ -1,3 +1,4 @@
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -5,20 +6,106 @@ use anyhow::Context;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
+use crate::apiserver::alloc::Ipv4Cidr;
 use crate::server::{Server, ServerConfig};
 
 #[derive(clap::Args, Debug)]
 pub struct ServerArgs {
     /// Directory for the datastore, certificates and node state
-    #[arg(long, env = "ORCH_DATA_DIR", default_value = "/var/lib/orch")]
+    #[arg(
+        long,
+        short = 'd',
+        env = "ORCH_DATA_DIR",
+        default_value = "/var/lib/orch"
+    )]
     pub data_dir: PathBuf,
+    /// Address the API server listens on
+    #[arg(long, env = "ORCH_BIND_ADDRESS", default_value = "0.0.0.0")]
+    pub bind_address: IpAddr,
+    /// Port of the API server (HTTPS)
+    #[arg(long, env = "ORCH_HTTPS_LISTEN_PORT", default_value_t = 6443)]
+    pub https_listen_port: u16,
+    /// Address advertised to other nodes and used by the `kubernetes` Service
+    #[arg(long, env = "ORCH_ADVERTISE_ADDRESS")]
+    pub advertise_address: Option<IpAddr>,
+    /// Extra names or IPs for the serving certificate (repeatable)
+    #[arg(long = "tls-san", env = "ORCH_TLS_SAN", value_delimiter = ',')]
+    pub tls_san: Vec<String>,
+    /// Where to write the admin kubeconfig ("" to skip)
+    #[arg(
+        long,
+        short = 'o',
+        env = "ORCH_KUBECONFIG_OUTPUT",
+        default_value = "/etc/orch/orch.yaml"
+    )]
+    pub write_kubeconfig: PathBuf,
+    /// File mode of the admin kubeconfig, in octal
+    #[arg(long, env = "ORCH_KUBECONFIG_MODE", default_value = "0600")]
+    pub write_kubeconfig_mode: String,
+    /// Service IP range
+    #[arg(long, env = "ORCH_SERVICE_CIDR", default_value = "10.43.0.0/16")]
+    pub service_cidr: String,
+    /// Port range of NodePort services
+    #[arg(
+        long,
+        env = "ORCH_SERVICE_NODE_PORT_RANGE",
+        default_value = "30000-32767"
+    )]
+    pub service_node_port_range: String,
+    /// Cluster DNS domain
+    #[arg(long, env = "ORCH_CLUSTER_DOMAIN", default_value = "cluster.local")]
+    pub cluster_domain: String,
+    /// Shared secret agents join with (generated if not set)
+    #[arg(long, short = 't', env = "ORCH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+impl ServerArgs {
+    fn config(self) -> anyhow::Result<ServerConfig> {
+        let mut config = ServerConfig::new(self.data_dir);
+        config.bind_address = self.bind_address;
+        config.https_port = self.https_listen_port;
+        config.advertise_address = self.advertise_address;
+        config.tls_sans = self.tls_san;
+        config.service_cidr = Ipv4Cidr::parse(&self.service_cidr).with_context(|| {
+            format!(
+                "--service-cidr {:?} is not an IPv4 CIDR such as 10.43.0.0/16",
+                self.service_cidr
+            )
+        })?;
+        let (lo, hi) = self
+            .service_node_port_range
+            .split_once('-')
+            .and_then(|(a, b)| Some((a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?)))
+            .filter(|(a, b)| a < b)
+            .with_context(|| {
+                format!(
+                    "--service-node-port-range {:?} is not a range such as 30000-32767",
+                    self.service_node_port_range
+                )
+            })?;
+        config.node_port_range = (lo, hi);
+        config.cluster_domain = self.cluster_domain;
+        config.write_kubeconfig =
+            (!self.write_kubeconfig.as_os_str().is_empty()).then_some(self.write_kubeconfig);
+        config.write_kubeconfig_mode =
+            u32::from_str_radix(self.write_kubeconfig_mode.trim_start_matches("0o"), 8)
+                .with_context(|| {
+                    format!(
+                        "--write-kubeconfig-mode {:?} is not an octal mode such as 0600",
+                        self.write_kubeconfig_mode
+                    )
+                })?;
+        config.token = self.token;
+        Ok(config)
+    }
 }
 
 /// How long a graceful shutdown may take before orch exits anyway.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
 
 pub fn run(args: ServerArgs) -> anyhow::Result<()> {
-    let config = ServerConfig::new(args.data_dir);
+    let config = args.config()?;
     super::runtime()?.block_on(async move {
         let shutdown = CancellationToken::new();
         // Installed before anything reports readiness, so an early SIGTERM is a clean stop.
