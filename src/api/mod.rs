@@ -2,3 +2,4 @@
 //! table printers, wire formats. No I/O happens here.
 
 pub mod field;
+pub mod protobuf;
