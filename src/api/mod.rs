@@ -3,4 +3,5 @@
 
 pub mod field;
 pub mod kinds;
+pub mod openapi;
 pub mod registry;
