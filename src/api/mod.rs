@@ -6,6 +6,7 @@ pub mod defaults;
 pub mod field;
 pub mod kinds;
 pub mod meta;
+pub mod openapi;
 pub mod patch;
 pub mod printers;
 pub mod protobuf;
