@@ -12,6 +12,7 @@ use serde_json::Value;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::State;
+use crate::api::openapi::{self, OpenApi};
 use super::auth::{
     Attributes, Decision, PeerIdentity, TokenAuthenticator, UserInfo, forbidden_message,
 };
@@ -165,14 +166,50 @@ async fn dispatch(
                 .map(|v| ok_json(&v))
                 .ok_or_else(ApiError::path_not_found)
         }
-        Target::OpenApiV2 => Err(ApiError::path_not_found()),
-        Target::OpenApiV3Index | Target::OpenApiV3(_) => Err(ApiError::path_not_found()),
+        // kubectl 1.27/1.28 fetch v2 first and give up on a 404; a JSON v2 breaks kubectl's fallback
+        // logic, so clients asking for protobuf get an empty protobuf document and others a 404.
+        Target::OpenApiV2 => {
+            only_get(&req)?;
+            if accept.as_deref().is_some_and(|a| a.contains("application/com.github.proto-openapi.spec.v2")) {
+                let mut resp = (StatusCode::OK, OpenApi::v2_placeholder()).into_response();
+                resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(openapi::V2_PROTOBUF));
+                Ok(resp)
+            } else {
+                Err(ApiError::path_not_found())
+            }
+        }
+        Target::OpenApiV3Index => {
+            only_get(&req)?;
+            let openapi = state.openapi();
+            let body = tokio::task::spawn_blocking(move || openapi.index())
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok(bytes_response(body, "application/json", None))
+        }
+        Target::OpenApiV3(path) => {
+            only_get(&req)?;
+            let openapi = state.openapi();
+            let (hash, body) = tokio::task::spawn_blocking(move || openapi.document(&path))
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?
+                .ok_or_else(ApiError::path_not_found)?;
+            Ok(bytes_response(body, "application/json", Some(&hash)))
+        }
         Target::NotFound => Err(ApiError::path_not_found()),
         Target::Resource(r) => {
             let (parts, body) = req.into_parts();
             objects::handle(state, user, r, parts, body).await
         }
     }
+}
+
+fn bytes_response(body: bytes::Bytes, content_type: &'static str, etag: Option<&str>) -> Response {
+    let mut resp = (StatusCode::OK, body).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(&format!("\"{t}\"")).ok()) {
+        resp.headers_mut().insert(header::ETAG, tag);
+    }
+    resp
 }
 
 fn aggregated(body: &Value, version: &str) -> Response {

@@ -36,6 +36,7 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use tracing::Instrument;
 
+use crate::api::openapi::OpenApi;
 use crate::api::registry::Registry;
 use crate::store::Backend;
 use alloc::{Allocators, Ipv4Cidr};
@@ -81,6 +82,7 @@ pub struct State {
     pub allocators: Allocators,
     /// Cancelled at shutdown: ends long-running requests (watches) so the server can drain.
     pub shutdown: CancellationToken,
+    openapi: RwLock<OpenApi>,
 }
 
 impl State {
@@ -91,8 +93,15 @@ impl State {
             .clone()
     }
 
-    pub fn set_registry(&self, registry: Registry) {
+    /// Replaces the served resources (custom resources changed) and the OpenAPI documents with them.
+    pub fn set_registry(&self, registry: Registry, custom: &dyn Fn(&str, &str, &str) -> Option<serde_json::Value>) {
+        let openapi = self.openapi().rebuild(&registry, custom);
         *self.registry.write().expect("registry lock poisoned") = Arc::new(registry);
+        *self.openapi.write().expect("openapi lock poisoned") = openapi;
+    }
+
+    pub fn openapi(&self) -> OpenApi {
+        self.openapi.read().expect("openapi lock poisoned").clone()
     }
 }
 
@@ -130,10 +139,12 @@ impl ApiServer {
                     source,
                 })?;
         let tokens = Arc::new(StaticTokens::default());
+        let registry = Registry::built_in();
         let state = Arc::new(State {
             allocators: Allocators::new(config.service_cidr, config.node_port_range),
             storage: Storage::new(backend),
-            registry: RwLock::new(Arc::new(Registry::built_in())),
+            openapi: RwLock::new(OpenApi::build(&registry, &|_, _, _| None)),
+            registry: RwLock::new(Arc::new(registry)),
             authenticator: TokenChain(vec![tokens.clone() as Arc<dyn TokenAuthenticator>]),
             tokens,
             authorizer: Arc::new(AllowAuthenticated),
