@@ -3,4 +3,6 @@
 
 pub mod field;
 pub mod kinds;
+pub mod quantity;
 pub mod registry;
+pub mod validation;
