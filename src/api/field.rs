@@ -99,6 +99,10 @@ pub struct FieldError {
     pub field: Path,
     /// The offending value, when the message shows it.
     pub value: Option<Value>,
+    /// The value as upstream prints it when it is not a plain JSON value: Go's `%#v` of a struct,
+    /// slice or typed map (`map[string]string{"app":"web"}`,
+    /// `v1.LabelSelector{MatchLabels:…}`). Takes precedence over `value` in messages.
+    pub value_repr: Option<String>,
     pub detail: String,
 }
 
@@ -108,6 +112,7 @@ impl FieldError {
             kind: ErrorType::Required,
             field,
             value: None,
+            value_repr: None,
             detail: detail.into(),
         }
     }
@@ -117,6 +122,7 @@ impl FieldError {
             kind: ErrorType::Invalid,
             field,
             value: Some(value.into()),
+            value_repr: None,
             detail: detail.into(),
         }
     }
@@ -133,6 +139,7 @@ impl FieldError {
             kind: ErrorType::NotSupported,
             field,
             value: Some(value.into()),
+            value_repr: None,
             detail,
         }
     }
@@ -142,6 +149,7 @@ impl FieldError {
             kind: ErrorType::Duplicate,
             field,
             value: Some(value.into()),
+            value_repr: None,
             detail: String::new(),
         }
     }
@@ -151,6 +159,7 @@ impl FieldError {
             kind: ErrorType::Forbidden,
             field,
             value: None,
+            value_repr: None,
             detail: detail.into(),
         }
     }
@@ -160,7 +169,8 @@ impl FieldError {
             kind: ErrorType::TooLong,
             field,
             value: None,
-            detail: format!("must have at most {max} bytes"),
+            value_repr: None,
+            detail: format!("may not be more than {max} bytes"),
         }
     }
 
@@ -169,6 +179,7 @@ impl FieldError {
             kind: ErrorType::TooMany,
             field,
             value: Some(Value::from(actual)),
+            value_repr: None,
             detail: format!("must have at most {max} items"),
         }
     }
@@ -178,6 +189,7 @@ impl FieldError {
             kind: ErrorType::NotFound,
             field,
             value: Some(value.into()),
+            value_repr: None,
             detail: String::new(),
         }
     }
@@ -187,8 +199,15 @@ impl FieldError {
             kind: ErrorType::Internal,
             field,
             value: None,
+            value_repr: None,
             detail: detail.into(),
         }
+    }
+
+    /// Replace the printed value by its Go-syntax representation (see `value_repr`).
+    pub fn with_value_repr(mut self, repr: impl Into<String>) -> Self {
+        self.value_repr = Some(repr.into());
+        self
     }
 
     /// The message without the field path: `Invalid value: "Foo": must be lowercase`.
@@ -204,7 +223,10 @@ impl FieldError {
         );
         if shows_value {
             s.push_str(": ");
-            s.push_str(&render_value(self.value.as_ref().unwrap_or(&Value::Null)));
+            match &self.value_repr {
+                Some(repr) => s.push_str(repr),
+                None => s.push_str(&render_value(self.value.as_ref().unwrap_or(&Value::Null))),
+            }
         }
         if !self.detail.is_empty() {
             s.push_str(": ");
@@ -214,21 +236,65 @@ impl FieldError {
     }
 }
 
+/// `path: body`, as upstream's `Error()`, which keeps the separator even for the root path
+/// (`: Too long: may not be more than 1048576 bytes`).
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.field.as_str().is_empty() {
-            f.write_str(&self.body())
-        } else {
-            write!(f, "{}: {}", self.field, self.body())
-        }
+        write!(f, "{}: {}", self.field, self.body())
     }
 }
 
-/// Values print as Go's `%q`/`%v` would: strings quoted, numbers and booleans bare, null as `null`.
+/// Go's `%q` of a string: printable characters kept, control characters escaped as Go does
+/// (`\n`, `\x01`, `\u2028`).
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' || c == '\u{feff}' => {
+                if (c as u32) > 0xffff {
+                    out.push_str(&format!("\\U{:08x}", c as u32));
+                } else {
+                    out.push_str(&format!("\\u{:04x}", c as u32));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Values print as upstream's `ErrorBody` would: strings quoted (`%q`), numbers and booleans bare,
+/// a nil pointer as `"null"`, string maps as Go's `%#v` of a `map[string]string`.
 fn render_value(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("{s:?}"),
-        Value::Null => "null".to_owned(),
+        Value::String(s) => go_quote(s),
+        Value::Null => "\"null\"".to_owned(),
+        Value::Object(map) if map.values().all(Value::is_string) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let body: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    let v = map[k.as_str()].as_str().unwrap_or_default();
+                    format!("{}:{}", go_quote(k), go_quote(v))
+                })
+                .collect();
+            format!("map[string]string{{{}}}", body.join(", "))
+        }
         other => other.to_string(),
     }
 }
@@ -295,5 +361,40 @@ mod tests {
             FieldError::forbidden(Path::new("b"), "no"),
         ];
         assert_eq!(aggregate(&two), "[a: Required value, b: Forbidden: no]");
+    }
+
+    #[test]
+    fn values_print_like_upstream() {
+        assert_eq!(go_quote("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\x01é\"");
+        assert_eq!(
+            FieldError::too_long(Path::root(), 1048576).to_string(),
+            ": Too long: may not be more than 1048576 bytes"
+        );
+        assert_eq!(
+            FieldError::invalid(
+                Path::new("spec")
+                    .child("template")
+                    .child("metadata")
+                    .child("labels"),
+                serde_json::json!({"app": "web", "tier": "fe"}),
+                "`selector` does not match template `labels`"
+            )
+            .to_string(),
+            "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"web\", \"tier\":\"fe\"}: `selector` does not match template `labels`"
+        );
+        assert_eq!(
+            FieldError::invalid(Path::new("a"), Value::Null, "x").to_string(),
+            "a: Invalid value: \"null\": x"
+        );
+        assert_eq!(
+            FieldError::invalid(Path::new("spec").child("selector"), Value::Null, "field is immutable")
+                .with_value_repr("v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}")
+                .to_string(),
+            "spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable"
+        );
+        assert_eq!(
+            FieldError::too_many(Path::new("rules"), 21, 20).to_string(),
+            "rules: Too many: 21: must have at most 20 items"
+        );
     }
 }
