@@ -1257,6 +1257,7 @@ mod tests {
             storage_version: "v1".into(),
             shape: Shape::Stored,
             preferred: true,
+            crd_version: None,
         }));
         reg
     }

@@ -12,7 +12,6 @@ use serde_json::Value;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::State;
-use crate::api::openapi::{self, OpenApi};
 use super::auth::{
     Attributes, Decision, PeerIdentity, TokenAuthenticator, UserInfo, forbidden_message,
 };
@@ -20,6 +19,7 @@ use super::discovery;
 use super::error::{ApiError, ApiResult};
 use super::objects;
 use super::request::{self, Target};
+use crate::api::openapi::{self, OpenApi};
 
 pub fn router(state: Arc<State>) -> Router {
     Router::new()
@@ -170,9 +170,15 @@ async fn dispatch(
         // logic, so clients asking for protobuf get an empty protobuf document and others a 404.
         Target::OpenApiV2 => {
             only_get(&req)?;
-            if accept.as_deref().is_some_and(|a| a.contains("application/com.github.proto-openapi.spec.v2")) {
+            if accept
+                .as_deref()
+                .is_some_and(|a| a.contains("application/com.github.proto-openapi.spec.v2"))
+            {
                 let mut resp = (StatusCode::OK, OpenApi::v2_placeholder()).into_response();
-                resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(openapi::V2_PROTOBUF));
+                resp.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(openapi::V2_PROTOBUF),
+                );
                 Ok(resp)
             } else {
                 Err(ApiError::path_not_found())
@@ -205,7 +211,8 @@ async fn dispatch(
 
 fn bytes_response(body: bytes::Bytes, content_type: &'static str, etag: Option<&str>) -> Response {
     let mut resp = (StatusCode::OK, body).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(&format!("\"{t}\"")).ok()) {
         resp.headers_mut().insert(header::ETAG, tag);
     }

@@ -94,7 +94,11 @@ impl State {
     }
 
     /// Replaces the served resources (custom resources changed) and the OpenAPI documents with them.
-    pub fn set_registry(&self, registry: Registry, custom: &dyn Fn(&str, &str, &str) -> Option<serde_json::Value>) {
+    pub fn set_registry(
+        &self,
+        registry: Registry,
+        custom: &dyn Fn(&str, &str, &str) -> Option<serde_json::Value>,
+    ) {
         let openapi = self.openapi().rebuild(&registry, custom);
         *self.registry.write().expect("registry lock poisoned") = Arc::new(registry);
         *self.openapi.write().expect("openapi lock poisoned") = openapi;
