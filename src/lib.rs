@@ -7,6 +7,7 @@ pub mod agent;
 pub mod api;
 pub mod apiserver;
 pub mod cli;
+pub mod controllers;
 pub mod pki;
 pub mod server;
 pub mod store;

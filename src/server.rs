@@ -156,7 +156,12 @@ impl Server {
         let compactor = Compactor::new(self.store.clone(), self.config.compactor.clone());
         let compactor = tokio::spawn(compactor.run(components.clone()));
         let api_addr = self.apiserver.local_addr();
+        let client = crate::controllers::in_process_client(
+            self.apiserver.router(),
+            crate::controllers::controller_identity(),
+        );
         let apiserver = tokio::spawn(self.apiserver.run(components.clone()));
+        let controllers = crate::controllers::spawn_all(client, components.clone());
 
         tracing::info!(
             data_dir = %self.config.data_dir.display(),
@@ -168,6 +173,9 @@ impl Server {
         shutdown.cancelled().await;
 
         components.cancel();
+        for c in controllers {
+            let _ = c.await;
+        }
         let _ = apiserver.await;
         let _ = compactor.await;
         self.store.shutdown().await;

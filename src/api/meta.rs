@@ -145,3 +145,15 @@ pub fn field_string(obj: &Value, path: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// Drops empty lists and maps from `metadata` (Go omits them: `omitempty`).
+pub fn drop_empty_fields(obj: &mut Value) {
+    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.retain(|_, v| match v {
+            Value::Array(a) => !a.is_empty(),
+            Value::Object(o) => !o.is_empty(),
+            Value::Null => false,
+            _ => true,
+        });
+    }
+}

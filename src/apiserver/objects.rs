@@ -537,6 +537,7 @@ impl Ctx {
     pub async fn admit(&mut self, obj: &mut Value, op: WriteOp<'_>) -> ApiResult<Allocated> {
         let gvk = self.res.gvk.clone();
         defaults::apply(&gvk.group, &gvk.version, &gvk.kind, obj);
+        meta::drop_empty_fields(obj);
         match op {
             WriteOp::Create => strategy::prepare_create(&self.res, obj),
             WriteOp::Update { old } => strategy::prepare_update(&self.res, obj, old),
@@ -738,6 +739,12 @@ where
                 meta::name(&new)
             )));
         }
+        // Validation of updates expects the version being updated (as upstream's store sets it).
+        meta::set(
+            &mut new,
+            "resourceVersion",
+            meta::resource_version(&old).to_owned(),
+        );
         let allocated = if status_only {
             strategy::prepare_status_update(&mut new, &old);
             let gvk = ctx.res.gvk.clone();

@@ -1,0 +1,277 @@
+//! Test fixtures: a real `orch server` in a temporary data dir, and the real kubectl.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+pub const ORCH: &str = env!("CARGO_BIN_EXE_orch");
+
+/// The kubectl releases our compatibility promise covers.
+pub const KUBECTL_VERSIONS: &[&str] = &["1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"];
+
+pub fn kubectl_path(version: &str) -> PathBuf {
+    PathBuf::from(format!("/usr/lib/google-cloud-sdk/bin/kubectl.{version}"))
+}
+
+/// A running `orch server`, killed (and its data removed) on drop.
+pub struct TestServer {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub kubeconfig: PathBuf,
+    pub port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+/// The result of a command, with helpers for assertions that show what went wrong.
+pub struct Run {
+    pub args: String,
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(args: String, out: Output) -> Run {
+        Run {
+            args,
+            status: out.status.code().unwrap_or(-1),
+            stdout: strip_ansi(&String::from_utf8_lossy(&out.stdout)),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(
+            self.status, 0,
+            "`{}` failed:\nstdout: {}\nstderr: {}",
+            self.args, self.stdout, self.stderr
+        );
+        &self.stdout
+    }
+
+    /// Asserts failure and returns stderr.
+    #[track_caller]
+    pub fn fails(&self) -> &str {
+        assert_ne!(
+            self.status, 0,
+            "`{}` should have failed:\nstdout: {}",
+            self.args, self.stdout
+        );
+        &self.stderr
+    }
+
+    #[track_caller]
+    pub fn ok_contains(&self, needle: &str) -> &str {
+        let out = self.ok();
+        assert!(
+            out.contains(needle),
+            "`{}`: {needle:?} not in output:\n{out}",
+            self.args
+        );
+        out
+    }
+
+    /// Like `ok_contains`, comparing with runs of whitespace collapsed (describe aligns columns).
+    #[track_caller]
+    pub fn ok_contains_words(&self, needle: &str) -> &str {
+        let out = self.ok();
+        let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            squash(out).contains(&squash(needle)),
+            "`{}`: {needle:?} not in output:\n{out}",
+            self.args
+        );
+        out
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.ok()).unwrap_or_else(|e| {
+            panic!(
+                "`{}`: output is not JSON ({e}):\n{}",
+                self.args, self.stdout
+            )
+        })
+    }
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        TestServer::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let mut child = Command::new(ORCH)
+            .args([
+                "server",
+                "--https-listen-port",
+                "0",
+                "--bind-address",
+                "127.0.0.1",
+                "--data-dir",
+            ])
+            .arg(dir.path().join("data"))
+            .arg("--write-kubeconfig")
+            .arg(&kubeconfig)
+            .args(extra)
+            .env("ORCH_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start orch server");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if line.contains("orch server ready") {
+                        let _ = tx.send(line.clone());
+                    }
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        if rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = child.kill();
+            panic!(
+                "orch server did not become ready:\n{}",
+                log.lock().unwrap().join("\n")
+            );
+        }
+        let config = std::fs::read_to_string(&kubeconfig).expect("kubeconfig written");
+        let port = config
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("server: https://127.0.0.1:"))
+            .and_then(|p| p.trim().parse().ok())
+            .expect("server URL in kubeconfig");
+        TestServer {
+            child,
+            dir,
+            kubeconfig,
+            port,
+            log,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A kubectl of a given release with its own discovery cache.
+    pub fn kubectl_cmd(&self, version: &str) -> Command {
+        let mut cmd = Command::new(kubectl_path(version));
+        cmd.arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(self.dir.path().join(format!("cache-{version}")))
+            .env_remove("KUBECONFIG");
+        cmd
+    }
+
+    pub fn kubectl_v(&self, version: &str, args: &[&str]) -> Run {
+        eprintln!("$ kubectl.{version} {}", args.join(" "));
+        let out = self
+            .kubectl_cmd(version)
+            .args(args)
+            .output()
+            .expect("run kubectl");
+        Run::from(format!("kubectl.{version} {}", args.join(" ")), out)
+    }
+
+    pub fn kubectl(&self, args: &[&str]) -> Run {
+        self.kubectl_v("1.33", args)
+    }
+
+    /// kubectl with stdin.
+    pub fn kubectl_stdin(&self, version: &str, args: &[&str], stdin: &str) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .kubectl_cmd(version)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kubectl");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        Run::from(format!("kubectl.{version} {} <<stdin", args.join(" ")), out)
+    }
+
+    /// Sends a signal to the server.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on the PID of a child this fixture started and has not reaped.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, sig) }, 0);
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes a file into `dir` and returns its path.
+pub fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Polls `f` until it returns Some, for at most `timeout`.
+pub fn eventually<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Removes terminal colour sequences (some kubectl releases colour `cluster-info` output).
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for n in chars.by_ref() {
+                if n.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
