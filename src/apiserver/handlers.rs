@@ -228,18 +228,31 @@ fn aggregated(body: &Value, version: &str) -> Response {
     json_response(StatusCode::OK, body, ct)
 }
 
-/// Reads a request body up to the server's limit.
+/// Reads a request body up to the server's limit. A larger body is refused with 413 after
+/// draining up to four times the limit, so that clients still writing receive the answer instead
+/// of a reset connection.
 pub async fn read_body(body: Body, limit: usize) -> ApiResult<bytes::Bytes> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            || e.to_string().contains("length limit");
-        if too_large {
-            ApiError::too_large(limit)
-        } else {
-            ApiError::bad_request(format!("error reading the request body: {e}"))
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::bad_request(format!("error reading the request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen > limit {
+                if seen > limit * 4 {
+                    break;
+                }
+                continue;
+            }
+            buf.extend_from_slice(&data);
         }
-    })
+    }
+    if seen > limit {
+        return Err(ApiError::too_large(limit));
+    }
+    Ok(buf.freeze())
 }
 
 pub fn header<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {

@@ -1,6 +1,8 @@
 //! Test fixtures: a real `orch server` in a temporary data dir, and the real kubectl.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
