@@ -5,6 +5,7 @@
 //! → a handler (discovery, OpenAPI, or [`objects`] for resources) → admission and validation inside
 //! the write handlers → [`storage::Storage`].
 
+mod admission;
 pub mod alloc;
 pub mod auth;
 mod bootstrap;

@@ -546,6 +546,7 @@ impl Ctx {
             if self.res.namespaced {
                 namespace_lifecycle(self, obj).await?;
             }
+            super::admission::admit_create(self, obj).await?;
         }
         let mut errors = match op {
             WriteOp::Create => {
