@@ -78,6 +78,7 @@ pub struct Server {
     store: Arc<SqliteBackend>,
     pki: Arc<Pki>,
     apiserver: ApiServer,
+    apiserver_tls: crate::apiserver::TlsHandle,
     started: Instant,
 }
 
@@ -89,14 +90,7 @@ impl Server {
             tokio::task::spawn_blocking(move || SqliteBackend::open(store_config)).await??,
         );
 
-        let pki_options = PkiOptions {
-            node_ips: config.advertise_address.into_iter().collect(),
-            extra_sans: config.tls_sans.clone(),
-            cluster_domain: config.cluster_domain.clone(),
-            service_cidr: config.service_cidr.to_string(),
-            token: config.token.clone(),
-            ..PkiOptions::default()
-        };
+        let pki_options = Server::pki_options(&config);
         let tls_dir = config.tls_dir();
         let pki = Arc::new(
             tokio::task::spawn_blocking(move || Pki::load_or_create(&tls_dir, &pki_options))
@@ -127,9 +121,21 @@ impl Server {
             config,
             store,
             pki,
+            apiserver_tls: apiserver.tls_handle(),
             apiserver,
             started,
         })
+    }
+
+    fn pki_options(config: &ServerConfig) -> PkiOptions {
+        PkiOptions {
+            node_ips: config.advertise_address.into_iter().collect(),
+            extra_sans: config.tls_sans.clone(),
+            cluster_domain: config.cluster_domain.clone(),
+            service_cidr: config.service_cidr.to_string(),
+            token: config.token.clone(),
+            ..PkiOptions::default()
+        }
     }
 
     pub fn store(&self) -> Arc<SqliteBackend> {
@@ -162,6 +168,11 @@ impl Server {
         );
         let apiserver = tokio::spawn(self.apiserver.run(components.clone()));
         let controllers = crate::controllers::spawn_all(client, components.clone());
+        let renewer = tokio::spawn(renew_certificates(
+            self.config.clone(),
+            self.apiserver_tls.clone(),
+            components.clone(),
+        ));
 
         tracing::info!(
             data_dir = %self.config.data_dir.display(),
@@ -173,6 +184,7 @@ impl Server {
         shutdown.cancelled().await;
 
         components.cancel();
+        let _ = renewer.await;
         for c in controllers {
             let _ = c.await;
         }
@@ -181,5 +193,33 @@ impl Server {
         self.store.shutdown().await;
         tracing::info!("orch server stopped");
         Ok(())
+    }
+}
+
+/// How often certificates are checked; `Pki::load_or_create` re-issues leaves that expire within
+/// 90 days, so a server that runs for years never serves an expired certificate.
+const RENEWAL_CHECK: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
+
+async fn renew_certificates(
+    config: ServerConfig,
+    tls: crate::apiserver::TlsHandle,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(RENEWAL_CHECK) => {}
+        }
+        let options = Server::pki_options(&config);
+        let dir = config.tls_dir();
+        let renewed = tokio::task::spawn_blocking(move || {
+            Pki::load_or_create(&dir, &options).and_then(|p| p.server_tls_config())
+        })
+        .await;
+        match renewed {
+            Ok(Ok(new)) => *tls.write().expect("tls lock poisoned") = new,
+            Ok(Err(err)) => tracing::error!(error = %err, "certificate renewal check failed"),
+            Err(err) => tracing::error!(error = %err, "certificate renewal task failed"),
+        }
     }
 }

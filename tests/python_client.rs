@@ -23,7 +23,12 @@ fn venv() -> PathBuf {
     if !ready {
         let lock = std::fs::File::create(repo_path("target/python-venv.lock")).unwrap();
         lock.lock().unwrap();
-        let status = Command::new("python3").arg("-m").arg("venv").arg(&dir).status().unwrap();
+        let status = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&dir)
+            .status()
+            .unwrap();
         assert!(status.success(), "python3 -m venv failed");
         let status = Command::new(dir.join("bin/pip"))
             .args(["install", "--quiet", CLIENT])
@@ -45,6 +50,10 @@ fn python_client_crud_and_watch() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "python client test failed:\n{stdout}\n{stderr}\nserver log:\n{}", server.log());
+    assert!(
+        out.status.success(),
+        "python client test failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+        server.log()
+    );
     assert!(stdout.contains("python client: OK"));
 }

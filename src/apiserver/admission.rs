@@ -8,7 +8,10 @@ use super::objects::Ctx;
 use crate::api::meta;
 
 /// Built-in priority classes (upstream creates them at start-up).
-pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i64)] = &[("system-node-critical", 2_000_001_000), ("system-cluster-critical", 2_000_000_000)];
+pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i64)] = &[
+    ("system-node-critical", 2_000_001_000),
+    ("system-cluster-critical", 2_000_000_000),
+];
 
 /// Admission of a new object; only pods are changed for now.
 pub async fn admit_create(ctx: &Ctx, obj: &mut Value) -> ApiResult<()> {
@@ -31,11 +34,16 @@ pub async fn admit_create(ctx: &Ctx, obj: &mut Value) -> ApiResult<()> {
     // DefaultTolerationSeconds: tolerate a not-ready or unreachable node for 5 minutes.
     let tolerations = spec.entry("tolerations").or_insert_with(|| json!([]));
     if let Some(list) = tolerations.as_array_mut() {
-        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+        for key in [
+            "node.kubernetes.io/not-ready",
+            "node.kubernetes.io/unreachable",
+        ] {
             let tolerated = list.iter().any(|t| {
                 let effect = t["effect"].as_str().unwrap_or_default();
                 (effect.is_empty() || effect == "NoExecute")
-                    && (t["key"] == key || (t["key"].as_str().unwrap_or_default().is_empty() && t["operator"] == "Exists"))
+                    && (t["key"] == key
+                        || (t["key"].as_str().unwrap_or_default().is_empty()
+                            && t["operator"] == "Exists"))
             });
             if !tolerated {
                 list.push(json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}));
@@ -44,7 +52,11 @@ pub async fn admit_create(ctx: &Ctx, obj: &mut Value) -> ApiResult<()> {
     }
 
     // Priority: from the named class, or the global default, else 0.
-    let class = spec.get("priorityClassName").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let class = spec
+        .get("priorityClassName")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
     let (priority, policy) = match &class {
         Some(name) => priority_class(ctx, name).await?.ok_or_else(|| {
             ApiError::forbidden(format!(
@@ -52,7 +64,9 @@ pub async fn admit_create(ctx: &Ctx, obj: &mut Value) -> ApiResult<()> {
                 meta::name(obj)
             ))
         })?,
-        None => global_default(ctx).await?.unwrap_or((0, "PreemptLowerPriority".to_owned())),
+        None => global_default(ctx)
+            .await?
+            .unwrap_or((0, "PreemptLowerPriority".to_owned())),
     };
     let spec = obj["spec"].as_object_mut().expect("checked above");
     spec.insert("priority".into(), json!(priority));
@@ -67,23 +81,37 @@ async fn priority_class(ctx: &Ctx, name: &str) -> ApiResult<Option<(i64, String)
         return Ok(Some((*v, "PreemptLowerPriority".into())));
     }
     let registry = ctx.state.registry();
-    let res = registry.get("scheduling.k8s.io", "v1", "priorityclasses").expect("built in");
+    let res = registry
+        .get("scheduling.k8s.io", "v1", "priorityclasses")
+        .expect("built in");
     Ok(ctx.storage().get(res, None, name).await?.map(|pc| {
         (
             pc["value"].as_i64().unwrap_or(0),
-            pc["preemptionPolicy"].as_str().unwrap_or("PreemptLowerPriority").to_owned(),
+            pc["preemptionPolicy"]
+                .as_str()
+                .unwrap_or("PreemptLowerPriority")
+                .to_owned(),
         )
     }))
 }
 
 async fn global_default(ctx: &Ctx) -> ApiResult<Option<(i64, String)>> {
     let registry = ctx.state.registry();
-    let res = registry.get("scheduling.k8s.io", "v1", "priorityclasses").expect("built in");
+    let res = registry
+        .get("scheduling.k8s.io", "v1", "priorityclasses")
+        .expect("built in");
     let page = ctx.storage().list(res, None, 0, None, None).await?;
-    Ok(page.items.iter().find(|pc| pc["globalDefault"] == true).map(|pc| {
-        (
-            pc["value"].as_i64().unwrap_or(0),
-            pc["preemptionPolicy"].as_str().unwrap_or("PreemptLowerPriority").to_owned(),
-        )
-    }))
+    Ok(page
+        .items
+        .iter()
+        .find(|pc| pc["globalDefault"] == true)
+        .map(|pc| {
+            (
+                pc["value"].as_i64().unwrap_or(0),
+                pc["preemptionPolicy"]
+                    .as_str()
+                    .unwrap_or("PreemptLowerPriority")
+                    .to_owned(),
+            )
+        }))
 }

@@ -237,7 +237,8 @@ pub async fn read_body(body: Body, limit: usize) -> ApiResult<bytes::Bytes> {
     let mut buf = bytes::BytesMut::new();
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| ApiError::bad_request(format!("error reading the request body: {e}")))?;
+        let frame = frame
+            .map_err(|e| ApiError::bad_request(format!("error reading the request body: {e}")))?;
         if let Ok(data) = frame.into_data() {
             seen += data.len();
             if seen > limit {

@@ -122,10 +122,13 @@ pub enum ApiServerError {
     Bootstrap(String),
 }
 
+/// The TLS configuration in use; replaced when certificates are renewed.
+pub type TlsHandle = Arc<RwLock<Arc<rustls::ServerConfig>>>;
+
 pub struct ApiServer {
     state: Arc<State>,
     listener: TcpListener,
-    tls: Arc<rustls::ServerConfig>,
+    tls: TlsHandle,
 }
 
 impl ApiServer {
@@ -162,7 +165,7 @@ impl ApiServer {
         Ok(ApiServer {
             state,
             listener,
-            tls,
+            tls: Arc::new(RwLock::new(tls)),
         })
     }
 
@@ -170,6 +173,11 @@ impl ApiServer {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// Swapping the configuration in the handle applies to new connections.
+    pub fn tls_handle(&self) -> TlsHandle {
+        self.tls.clone()
     }
 
     pub fn state(&self) -> Arc<State> {
@@ -185,7 +193,6 @@ impl ApiServer {
     /// requests a moment to finish.
     pub async fn run(self, shutdown: CancellationToken) {
         let router = self.router();
-        let acceptor = TlsAcceptor::from(self.tls.clone());
         let connections = tokio_util::task::TaskTracker::new();
         let span = tracing::info_span!("apiserver");
         tracing::info!(parent: &span, addr = %self.local_addr(), "serving the Kubernetes API");
@@ -201,11 +208,8 @@ impl ApiServer {
                     }
                 },
             };
-            let (acceptor, router, stop) = (
-                acceptor.clone(),
-                router.clone(),
-                self.state.shutdown.clone(),
-            );
+            let acceptor = TlsAcceptor::from(self.tls.read().expect("tls lock poisoned").clone());
+            let (router, stop) = (router.clone(), self.state.shutdown.clone());
             connections.spawn(
                 async move {
                     let _ = tcp.set_nodelay(true);

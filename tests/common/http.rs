@@ -25,7 +25,8 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn text(&self) -> String {
@@ -43,32 +44,73 @@ impl Http {
         let client_cert = admin.then_some((cert.as_str(), key.as_str()));
         let tls = orch::pki::client_tls_config(&ca, client_cert).unwrap();
         Http {
-            rt: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
             port: server.port,
             tls,
         }
     }
 
-    pub fn request(&self, method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
-        self.request_with(method, path, &[("content-type", content_type.unwrap_or("application/json"))], body)
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Reply {
+        self.request_with(
+            method,
+            path,
+            &[("content-type", content_type.unwrap_or("application/json"))],
+            body,
+        )
     }
 
-    pub fn request_with(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
         self.rt.block_on(async {
             let tcp = TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
             let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-            let tls = TlsConnector::from(self.tls.clone()).connect(name, tcp).await.unwrap();
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.unwrap();
+            let tls = TlsConnector::from(self.tls.clone())
+                .connect(name, tcp)
+                .await
+                .unwrap();
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+                    .await
+                    .unwrap();
             tokio::spawn(conn);
-            let mut req = Request::builder().method(method).uri(path).header("host", "localhost");
+            let mut req = Request::builder()
+                .method(method)
+                .uri(path)
+                .header("host", "localhost");
             for (k, v) in headers {
                 req = req.header(*k, *v);
             }
-            let resp = sender.send_request(req.body(Full::new(Bytes::from(body))).unwrap()).await.unwrap();
+            let resp = sender
+                .send_request(req.body(Full::new(Bytes::from(body))).unwrap())
+                .await
+                .unwrap();
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let body = resp.into_body().collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
-            Reply { status, headers, body }
+            let body = resp
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes().to_vec())
+                .unwrap_or_default();
+            Reply {
+                status,
+                headers,
+                body,
+            }
         })
     }
 
