@@ -52,6 +52,9 @@ impl fmt::Display for Path {
 pub enum ErrorType {
     Required,
     Invalid,
+    /// A value of the wrong JSON type (`field.TypeInvalid`): printed like `Invalid`, its own
+    /// cause reason.
+    TypeInvalid,
     NotSupported,
     Duplicate,
     Forbidden,
@@ -67,6 +70,7 @@ impl ErrorType {
         match self {
             ErrorType::Required => "FieldValueRequired",
             ErrorType::Invalid => "FieldValueInvalid",
+            ErrorType::TypeInvalid => "FieldValueTypeInvalid",
             ErrorType::NotSupported => "FieldValueNotSupported",
             ErrorType::Duplicate => "FieldValueDuplicate",
             ErrorType::Forbidden => "FieldValueForbidden",
@@ -80,7 +84,7 @@ impl ErrorType {
     fn label(self) -> &'static str {
         match self {
             ErrorType::Required => "Required value",
-            ErrorType::Invalid => "Invalid value",
+            ErrorType::Invalid | ErrorType::TypeInvalid => "Invalid value",
             ErrorType::NotSupported => "Unsupported value",
             ErrorType::Duplicate => "Duplicate value",
             ErrorType::Forbidden => "Forbidden",
@@ -216,6 +220,7 @@ impl FieldError {
         let shows_value = matches!(
             self.kind,
             ErrorType::Invalid
+                | ErrorType::TypeInvalid
                 | ErrorType::NotSupported
                 | ErrorType::Duplicate
                 | ErrorType::NotFound

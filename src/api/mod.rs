@@ -2,6 +2,7 @@
 //! table printers, wire formats. No I/O happens here.
 
 pub mod convert;
+pub mod crd;
 pub mod defaults;
 pub mod field;
 pub mod kinds;
