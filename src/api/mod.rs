@@ -1,6 +1,7 @@
 //! The Kubernetes API as data: kinds and resources, defaulting, validation, selectors, patches,
 //! table printers, wire formats. No I/O happens here.
 
+pub mod apply;
 pub mod convert;
 pub mod crd;
 pub mod defaults;

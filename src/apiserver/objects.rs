@@ -40,6 +40,20 @@ pub struct Ctx {
     pub output: Output,
     /// `Warning` headers to send (`299 - "…"`).
     pub warnings: Vec<String>,
+    /// [ssa] How the write records `metadata.managedFields`.
+    pub field_management: FieldManagement,
+}
+
+/// [ssa] How a write records `metadata.managedFields` (see `crate::api::apply`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FieldManagement {
+    /// Create, update, patch: the fields the write changes move to its field manager.
+    #[default]
+    Update,
+    /// Server-side apply: the object already carries the managed fields the apply computed.
+    Apply,
+    /// Writes upstream does not track (a pod's binding).
+    Untracked,
 }
 
 pub async fn handle(
@@ -68,6 +82,7 @@ pub async fn handle(
         parts,
         output,
         warnings: Vec::new(),
+        field_management: FieldManagement::default(),
     };
     if let Some(sub) = ctx.req.subresource.clone() {
         let resp = subresources::handle(&mut ctx, &sub, body).await?;
@@ -538,6 +553,13 @@ impl Ctx {
         let gvk = self.res.gvk.clone();
         defaults::apply(&gvk.group, &gvk.version, &gvk.kind, obj);
         meta::drop_empty_fields(obj);
+        // [ssa] Managed fields of a create or update: after defaulting, before the strategy and
+        // allocations (whose fields nobody owns), as upstream.
+        let old = match op {
+            WriteOp::Create => None,
+            WriteOp::Update { old } => Some(old),
+        };
+        self.record_managed_fields(old, obj)?;
         match op {
             WriteOp::Create => strategy::prepare_create(&self.res, obj),
             WriteOp::Update { old } => strategy::prepare_update(&self.res, obj, old),
@@ -573,6 +595,28 @@ impl Ctx {
             return Err(ApiError::invalid(&self.res, meta::name(obj), &errors));
         }
         Ok(Allocated::default())
+    }
+}
+
+impl Ctx {
+    /// [ssa] The managedFields bookkeeping of a non-apply write from `old` (None: create) to
+    /// `new`, by the request's field manager, through the request's subresource.
+    pub fn record_managed_fields(&self, old: Option<&Value>, new: &mut Value) -> ApiResult<()> {
+        if self.field_management != FieldManagement::Update {
+            return Ok(());
+        }
+        let manager = self
+            .params
+            .field_manager(get_header(&self.parts.headers, header::USER_AGENT))?;
+        let now = meta::now();
+        let writer = crate::api::apply::Writer {
+            manager: &manager,
+            subresource: self.req.subresource.as_deref().unwrap_or_default(),
+            status_subresource: self.res.has_status(),
+            now: &now,
+        };
+        crate::api::apply::update_managed_fields_as(self.res.gvk.as_tuple(), old, new, &writer);
+        Ok(())
     }
 }
 
@@ -747,7 +791,18 @@ where
             meta::resource_version(&old).to_owned(),
         );
         let allocated = if status_only {
+            // [ssa] The strategy keeps the old object but its status; the managed fields are
+            // the apply's, or recorded for the status write.
+            let applied_fields = new.pointer("/metadata/managedFields").cloned();
             strategy::prepare_status_update(&mut new, &old);
+            match ctx.field_management {
+                FieldManagement::Apply => match applied_fields {
+                    Some(f) => meta::set(&mut new, "managedFields", f),
+                    None => meta::remove(&mut new, "managedFields"),
+                },
+                FieldManagement::Update => ctx.record_managed_fields(Some(&old), &mut new)?,
+                FieldManagement::Untracked => {}
+            }
             let gvk = ctx.res.gvk.clone();
             let errs =
                 validation::validate_status_update(&gvk.group, &gvk.version, &gvk.kind, &new, &old);

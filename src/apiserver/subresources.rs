@@ -6,14 +6,14 @@ use bytes::Bytes;
 use http::{StatusCode, header};
 use serde_json::{Value, json};
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, Cause, Details};
 use super::handlers::{header as get_header, json_response, read_body};
 use super::negotiate;
-use super::objects::{self, Ctx, apply_patch, check_type_meta, guaranteed_update};
+use super::objects::{self, Ctx, FieldManagement, apply_patch, check_type_meta, guaranteed_update};
 use super::request::Verb;
 use crate::api::field::{FieldError, Path};
 use crate::api::registry::Gvk;
-use crate::api::{meta, patch};
+use crate::api::{apply, meta, patch};
 
 pub async fn handle(ctx: &mut Ctx, sub: &str, body: Body) -> ApiResult<Response> {
     let Some(def) = ctx.res.subresource(sub).cloned() else {
@@ -101,10 +101,8 @@ async fn write_status(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     Ok(objects::object_response(ctx, status, &updated))
 }
 
-/// Server-side apply (`application/apply-patch+yaml`). Creates the object when it is missing.
-///
-/// Field ownership (managedFields and conflicts) is tracked by the apply module once it lands; until
-/// then an apply is a merge of the applied configuration into the live object.
+/// Server-side apply (`application/apply-patch+yaml`): `crate::api::apply` merges the applied
+/// configuration and tracks field ownership; creates the object when it is missing.
 pub async fn apply(ctx: &mut Ctx, bytes: &Bytes, status_only: bool) -> ApiResult<Response> {
     let gvk = ctx.res.gvk.clone();
     let mut applied = negotiate::parse_yaml(bytes)?;
@@ -121,7 +119,7 @@ pub async fn apply(ctx: &mut Ctx, bytes: &Bytes, status_only: bool) -> ApiResult
             meta::name(&applied)
         )));
     }
-    let _manager = ctx
+    let manager = ctx
         .params
         .field_manager(get_header(&ctx.parts.headers, header::USER_AGENT))?;
     if ctx.params.non_empty("fieldManager").is_none() {
@@ -129,6 +127,15 @@ pub async fn apply(ctx: &mut Ctx, bytes: &Bytes, status_only: bool) -> ApiResult
             "PATCH with apply-patch+yaml requires a fieldManager",
         ));
     }
+    let force = ctx.params.flag("force");
+    let now = meta::now();
+    let writer = apply::Writer {
+        manager: &manager,
+        subresource: if status_only { "status" } else { "" },
+        status_subresource: ctx.res.has_status(),
+        now: &now,
+    };
+    ctx.field_management = FieldManagement::Apply;
     if ctx
         .storage()
         .get(&ctx.res, ctx.ns(), &name)
@@ -137,13 +144,18 @@ pub async fn apply(ctx: &mut Ctx, bytes: &Bytes, status_only: bool) -> ApiResult
         && !status_only
     {
         meta::set(&mut applied, "name", name);
-        let created = objects::create_object(ctx, applied).await?;
+        let obj =
+            apply::apply_as(gvk.as_tuple(), None, &applied, force, &writer).map_err(apply_error)?;
+        let created = objects::create_object(ctx, obj).await?;
         return Ok(objects::object_response(ctx, StatusCode::CREATED, &created));
     }
     let (updated, status) = guaranteed_update(
         ctx,
         |ctx, old| {
-            let mut merged = apply_patch(ctx, old, patch::PatchType::Merge, &applied, &gvk)?;
+            let mut merged = apply::apply_as(gvk.as_tuple(), Some(old), &applied, force, &writer)
+                .map_err(apply_error)?;
+            check_type_meta(&mut merged, &gvk)?;
+            let mut merged = ctx.normalize(merged, &gvk)?;
             if applied.pointer("/metadata/resourceVersion").is_none() {
                 meta::remove(&mut merged, "resourceVersion");
             }
@@ -153,6 +165,27 @@ pub async fn apply(ctx: &mut Ctx, bytes: &Bytes, status_only: bool) -> ApiResult
     )
     .await?;
     Ok(objects::object_response(ctx, status, &updated))
+}
+
+/// An apply failure as the Status upstream answers (a conflict lists each field as a cause).
+fn apply_error(e: apply::ApplyError) -> ApiError {
+    let mut err = ApiError::new(e.status_code(), e.reason(), e.to_string());
+    let causes: Vec<Cause> = e
+        .causes()
+        .into_iter()
+        .map(|c| Cause {
+            reason: c.reason.to_owned(),
+            message: c.message,
+            field: c.field,
+        })
+        .collect();
+    if !causes.is_empty() {
+        err.details = Some(Details {
+            causes,
+            ..Details::default()
+        });
+    }
+    err
 }
 
 /// The `autoscaling/v1` Scale of a workload.
@@ -296,7 +329,9 @@ async fn binding(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
 
 pub async fn bind_pod(ctx: &mut Ctx, node: &str) -> ApiResult<()> {
     let node = node.to_owned();
-    guaranteed_update(
+    // [ssa] Upstream binds at the storage layer: the pod's managed fields do not change.
+    let saved_management = std::mem::replace(&mut ctx.field_management, FieldManagement::Untracked);
+    let result = guaranteed_update(
         ctx,
         |ctx, old| {
             if meta::deletion_timestamp(old).is_some() {
@@ -320,8 +355,9 @@ pub async fn bind_pod(ctx: &mut Ctx, node: &str) -> ApiResult<()> {
         },
         false,
     )
-    .await
-    .map(|_| ())
+    .await;
+    ctx.field_management = saved_management;
+    result.map(|_| ())
 }
 
 /// `pods/<name>/eviction`: a graceful delete (disruption budgets are checked by the policy layer).
