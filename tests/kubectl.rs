@@ -187,6 +187,106 @@ spec:
     );
     assert_eq!(containers[0]["ports"].as_array().unwrap().len(), 1);
 
+    // Server-side apply, with a conflict against another manager.
+    let ssa = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ssa
+data:
+  owner: first
+"#;
+    let ssa_path = write(&dir, "ssa.yaml", ssa);
+    k(&["apply", "--server-side", "-f", ssa_path.to_str().unwrap()])
+        .ok_contains("configmap/ssa serverside-applied");
+    k(&["apply", "--server-side", "-f", ssa_path.to_str().unwrap()])
+        .ok_contains("serverside-applied");
+    let managed = k(&["get", "cm", "ssa", "-o", "json", "--show-managed-fields"]).json();
+    assert_eq!(
+        managed["metadata"]["managedFields"][0]["manager"],
+        "kubectl"
+    );
+    assert_eq!(
+        managed["metadata"]["managedFields"][0]["operation"],
+        "Apply"
+    );
+    let other = write(&dir, "ssa2.yaml", &ssa.replace("first", "second"));
+    let conflict = k(&[
+        "apply",
+        "--server-side",
+        "--field-manager=other",
+        "-f",
+        other.to_str().unwrap(),
+    ]);
+    let err = conflict.fails();
+    assert!(
+        err.contains("conflict with \"kubectl\"") && err.contains(".data.owner"),
+        "{err}"
+    );
+    k(&[
+        "apply",
+        "--server-side",
+        "--field-manager=other",
+        "--force-conflicts",
+        "-f",
+        other.to_str().unwrap(),
+    ])
+    .ok_contains("serverside-applied");
+    assert_eq!(
+        k(&["get", "cm", "ssa", "-o", "jsonpath={.data.owner}"]).ok(),
+        "second"
+    );
+
+    // A CustomResourceDefinition and its objects.
+    let crd = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: crontabs.stable.example.com
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: {plural: crontabs, singular: crontab, kind: CronTab, shortNames: [ct]}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources: {status: {}}
+      additionalPrinterColumns:
+        - {name: Spec, type: string, jsonPath: .spec.cronSpec}
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                cronSpec: {type: string}
+                replicas: {type: integer, minimum: 1, maximum: 10, default: 1}
+"#;
+    let crd_path = write(&dir, "crd.yaml", crd);
+    k(&["apply", "-f", crd_path.to_str().unwrap()]).ok_contains("created");
+    let ct = write(
+        &dir,
+        "ct.yaml",
+        "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: tab}\nspec: {cronSpec: '*/5 * * * *'}\n",
+    );
+    k(&["apply", "-f", ct.to_str().unwrap()]).ok_contains("crontab.stable.example.com/tab created");
+    k(&["get", "ct"]).ok_contains_words("tab */5 * * * *");
+    assert_eq!(
+        k(&["get", "crontab", "tab", "-o", "jsonpath={.spec.replicas}"]).ok(),
+        "1",
+        "schema default"
+    );
+    let bad = write(
+        &dir,
+        "bad.yaml",
+        "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: bad}\nspec: {replicas: 50}\n",
+    );
+    k(&["apply", "-f", bad.to_str().unwrap()])
+        .fails()
+        .contains("should be less than or equal to 10");
+    k(&["explain", "crontab.spec"]).ok_contains("cronSpec");
+    k(&["delete", "crd", "crontabs.stable.example.com"]).ok_contains("deleted");
+
     // get: output formats and selectors.
     k(&["get", "pods", "-o", "wide"]).ok_contains("NOMINATED NODE");
     k(&["get", "pod", "mon-pod", "-o", "yaml"]).ok_contains("name: mon-pod");

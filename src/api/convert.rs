@@ -8,6 +8,9 @@ use super::registry::Resource;
 
 /// Converts an object from the resource's served version to its storage version.
 pub fn to_storage(res: &Resource, obj: Value) -> Value {
+    if res.is_custom() {
+        return custom_version(obj, &res.gvk.group, &res.storage_version);
+    }
     match (
         res.gvk.group.as_str(),
         res.gvk.version.as_str(),
@@ -21,6 +24,9 @@ pub fn to_storage(res: &Resource, obj: Value) -> Value {
 
 /// Converts a stored object to the resource's served version.
 pub fn from_storage(res: &Resource, obj: Value) -> Value {
+    if res.is_custom() {
+        return custom_version(obj, &res.gvk.group, &res.gvk.version);
+    }
     match (
         res.gvk.group.as_str(),
         res.gvk.version.as_str(),
@@ -30,6 +36,14 @@ pub fn from_storage(res: &Resource, obj: Value) -> Value {
         ("autoscaling", "v1", "HorizontalPodAutoscaler") => hpa_v2_to_v1(obj),
         _ => obj,
     }
+}
+
+/// Custom resources convert with strategy `None`: only the apiVersion changes.
+fn custom_version(mut obj: Value, group: &str, version: &str) -> Value {
+    if let Some(o) = obj.as_object_mut() {
+        o.insert("apiVersion".into(), json!(format!("{group}/{version}")));
+    }
+    obj
 }
 
 /// Moves `from` of `src` to `to` of `dst` when present.

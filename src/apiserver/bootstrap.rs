@@ -139,6 +139,7 @@ pub async fn run(state: &State) -> ApiResult<()> {
         }),
     )
     .await?;
+    super::crds::refresh(state).await?;
     Ok(())
 }
 

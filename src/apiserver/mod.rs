@@ -9,6 +9,7 @@ mod admission;
 pub mod alloc;
 pub mod auth;
 mod bootstrap;
+mod crds;
 pub mod discovery;
 pub mod error;
 mod handlers;
@@ -84,6 +85,8 @@ pub struct State {
     /// Cancelled at shutdown: ends long-running requests (watches) so the server can drain.
     pub shutdown: CancellationToken,
     openapi: RwLock<OpenApi>,
+    /// Serialises rebuilds of the registry from CustomResourceDefinitions.
+    crd_refresh: tokio::sync::Mutex<()>,
 }
 
 impl State {
@@ -157,6 +160,7 @@ impl ApiServer {
             tokens,
             authorizer: Arc::new(AllowAuthenticated),
             shutdown: CancellationToken::new(),
+            crd_refresh: tokio::sync::Mutex::new(()),
             config,
         });
         bootstrap::run(&state)

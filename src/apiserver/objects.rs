@@ -103,6 +103,9 @@ pub async fn handle(
     if ctx.req.verb == Verb::Watch {
         return watch::serve(ctx.into_shared()).await;
     }
+    let is_crd_write = ctx.res.gvk.group == "apiextensions.k8s.io"
+        && ctx.res.plural == "customresourcedefinitions"
+        && !matches!(ctx.req.verb, Verb::Get | Verb::List | Verb::Watch);
     let resp = match ctx.req.verb {
         Verb::Get => get(&mut ctx).await,
         Verb::List => list(&mut ctx).await,
@@ -114,6 +117,9 @@ pub async fn handle(
         Verb::Delete => delete(&mut ctx, body).await,
         Verb::DeleteCollection => delete_collection(&mut ctx, body).await,
     }?;
+    if is_crd_write {
+        super::crds::refresh(&ctx.state).await?;
+    }
     Ok(ctx.with_warnings(resp))
 }
 
@@ -168,6 +174,17 @@ impl Ctx {
 
     /// Decodes through the kind's type: drops and reports unknown fields, per `fieldValidation`.
     pub fn normalize(&mut self, obj: Value, gvk: &Gvk) -> ApiResult<Value> {
+        if self.res.is_custom() && *gvk == self.res.gvk {
+            let res = self.res.clone();
+            let Some(schema) = super::crds::schema(&res) else {
+                return Ok(obj);
+            };
+            let mut obj = obj;
+            let unknown = crate::api::crd::prune(schema, &mut obj);
+            self.unknown_fields(&unknown)?;
+            crate::api::crd::apply_defaults(schema, &mut obj);
+            return Ok(obj);
+        }
         let Some(ops) = kinds::ops(&gvk.group, &gvk.version, &gvk.kind) else {
             return Ok(obj);
         };
@@ -177,30 +194,33 @@ impl Ctx {
                 gvk.kind, gvk.version, gvk.kind
             ))
         })?;
-        if !n.unknown_fields.is_empty() {
-            match self.params.field_validation()? {
-                FieldValidation::Strict => {
-                    let list: Vec<String> = n
-                        .unknown_fields
-                        .iter()
-                        .map(|f| format!("unknown field {f:?}"))
-                        .collect();
-                    return Err(ApiError::bad_request(format!(
-                        "strict decoding error: {}",
-                        list.join(", ")
-                    )));
-                }
-                FieldValidation::Warn => {
-                    self.warnings.extend(
-                        n.unknown_fields
-                            .iter()
-                            .map(|f| format!("unknown field {f:?}")),
-                    );
-                }
-                FieldValidation::Ignore => {}
-            }
-        }
+        self.unknown_fields(&n.unknown_fields)?;
         Ok(n.value)
+    }
+
+    /// Refuses or warns about unknown fields, per `fieldValidation`.
+    fn unknown_fields(&mut self, fields: &[String]) -> ApiResult<()> {
+        if fields.is_empty() {
+            return Ok(());
+        }
+        match self.params.field_validation()? {
+            FieldValidation::Strict => {
+                let list: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("unknown field {f:?}"))
+                    .collect();
+                Err(ApiError::bad_request(format!(
+                    "strict decoding error: {}",
+                    list.join(", ")
+                )))
+            }
+            FieldValidation::Warn => {
+                self.warnings
+                    .extend(fields.iter().map(|f| format!("unknown field {f:?}")));
+                Ok(())
+            }
+            FieldValidation::Ignore => Ok(()),
+        }
     }
 
     /// Puts the URL's namespace into the object; a different one in the body is an error.
@@ -570,11 +590,22 @@ impl Ctx {
             }
             super::admission::admit_create(self, obj).await?;
         }
-        let mut errors = match op {
-            WriteOp::Create => {
+        let custom_schema = super::crds::schema(&self.res).cloned();
+        let mut errors = match (op, &custom_schema) {
+            (WriteOp::Create, Some(schema)) => {
+                let mut errs = validation::validate_custom_create(obj, self.res.namespaced);
+                errs.extend(crate::api::crd::validate(schema, obj));
+                errs
+            }
+            (WriteOp::Update { old }, Some(schema)) => {
+                let mut errs = validation::validate_custom_update(obj, old, self.res.namespaced);
+                errs.extend(crate::api::crd::validate_update(schema, obj, old));
+                errs
+            }
+            (WriteOp::Create, None) => {
                 validation::validate_create(&gvk.group, &gvk.version, &gvk.kind, obj)
             }
-            WriteOp::Update { old } => {
+            (WriteOp::Update { old }, None) => {
                 let mut errs =
                     validation::validate_update(&gvk.group, &gvk.version, &gvk.kind, obj, old);
                 errs.extend(immutable_identity(obj, old));
@@ -804,8 +835,16 @@ where
                 FieldManagement::Untracked => {}
             }
             let gvk = ctx.res.gvk.clone();
-            let errs =
-                validation::validate_status_update(&gvk.group, &gvk.version, &gvk.kind, &new, &old);
+            let errs = match super::crds::schema(&ctx.res) {
+                Some(schema) => crate::api::crd::validate_status_update(schema, &new, &old),
+                None => validation::validate_status_update(
+                    &gvk.group,
+                    &gvk.version,
+                    &gvk.kind,
+                    &new,
+                    &old,
+                ),
+            };
             if !errs.is_empty() {
                 return Err(ApiError::invalid(&ctx.res, &name, &errs));
             }

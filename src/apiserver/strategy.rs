@@ -34,6 +34,16 @@ pub fn prepare_create(res: &Resource, obj: &mut Value) {
     if tracks_generation(res) {
         meta::set(obj, "generation", 1);
     }
+    if res.gvk.group == "apiextensions.k8s.io" && res.gvk.kind == "CustomResourceDefinition" {
+        let mut finalizers = meta::finalizers(obj);
+        if !finalizers
+            .iter()
+            .any(|f| f == super::crds::CLEANUP_FINALIZER)
+        {
+            finalizers.push(super::crds::CLEANUP_FINALIZER.to_owned());
+            meta::set_finalizers(obj, &finalizers);
+        }
+    }
     let Some(o) = obj.as_object_mut() else { return };
     match (res.gvk.group.as_str(), res.gvk.kind.as_str()) {
         ("", "Pod") => {
@@ -58,6 +68,10 @@ pub fn prepare_create(res: &Resource, obj: &mut Value) {
         }
         // Nodes register with their status.
         ("", "Node") => {}
+        // Custom resources with a status subresource start without one.
+        _ if res.is_custom() && res.has_status() => {
+            o.remove("status");
+        }
         _ if res.has_status() => {
             o.insert("status".into(), json!({}));
         }

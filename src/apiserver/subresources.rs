@@ -188,16 +188,60 @@ fn apply_error(e: apply::ApplyError) -> ApiError {
     err
 }
 
+/// Where a resource keeps what its Scale shows: built-ins use `.spec.replicas`,
+/// `.status.replicas` and `.spec.selector`; custom resources say so in their CRD.
+struct ScalePaths {
+    spec_replicas: String,
+    status_replicas: String,
+    selector: Option<String>,
+}
+
+fn scale_paths(ctx: &Ctx) -> ScalePaths {
+    let custom = ctx
+        .res
+        .crd_version
+        .as_deref()
+        .and_then(|v| v.pointer("/subresources/scale"));
+    match custom {
+        Some(s) => ScalePaths {
+            spec_replicas: s["specReplicasPath"]
+                .as_str()
+                .unwrap_or(".spec.replicas")
+                .to_owned(),
+            status_replicas: s["statusReplicasPath"]
+                .as_str()
+                .unwrap_or(".status.replicas")
+                .to_owned(),
+            selector: s["labelSelectorPath"].as_str().map(str::to_owned),
+        },
+        None => ScalePaths {
+            spec_replicas: ".spec.replicas".into(),
+            status_replicas: ".status.replicas".into(),
+            selector: None,
+        },
+    }
+}
+
+fn pointer(path: &str) -> String {
+    path.replace('.', "/")
+}
+
 /// The `autoscaling/v1` Scale of a workload.
-fn scale_of(obj: &Value) -> Value {
-    let selector = obj["spec"]["selector"].clone();
-    let selector_string = match &selector {
-        Value::Object(_) => crate::api::selector::LabelSelector::from_object(&selector)
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
-        _ => String::new(),
+fn scale_of(obj: &Value, paths: &ScalePaths) -> Value {
+    let selector_string = match &paths.selector {
+        Some(p) => obj
+            .pointer(&pointer(p))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        None => match &obj["spec"]["selector"] {
+            sel @ Value::Object(_) => crate::api::selector::LabelSelector::from_object(sel)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            _ => String::new(),
+        },
     };
-    let mut status = json!({"replicas": obj["status"]["replicas"].as_i64().unwrap_or(0)});
+    let mut status = json!({"replicas": obj.pointer(&pointer(&paths.status_replicas)).and_then(Value::as_i64).unwrap_or(0)});
     if !selector_string.is_empty() {
         status["selector"] = json!(selector_string);
     }
@@ -211,9 +255,29 @@ fn scale_of(obj: &Value) -> Value {
             "resourceVersion": meta::resource_version(obj),
             "creationTimestamp": meta::metadata(obj).and_then(|m| m.get("creationTimestamp")).cloned(),
         },
-        "spec": {"replicas": obj["spec"]["replicas"].as_i64().unwrap_or(0)},
+        "spec": {"replicas": obj.pointer(&pointer(&paths.spec_replicas)).and_then(Value::as_i64).unwrap_or(0)},
         "status": status,
     })
+}
+
+/// Sets the desired replicas at `path` (`.spec.replicas`), creating objects on the way.
+fn set_replicas(obj: &mut Value, path: &str, replicas: i64) {
+    let mut cur = obj;
+    let parts: Vec<&str> = path.trim_start_matches('.').split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = json!({});
+        }
+        if i + 1 == parts.len() {
+            cur[*part] = json!(replicas);
+            return;
+        }
+        cur = cur
+            .as_object_mut()
+            .expect("made an object")
+            .entry(part.to_string())
+            .or_insert_with(|| json!({}));
+    }
 }
 
 async fn scale(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
@@ -226,7 +290,7 @@ async fn scale(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
         let obj = ctx.served(obj);
         return Ok(json_response(
             StatusCode::OK,
-            &scale_of(&obj),
+            &scale_of(&obj, &scale_paths(ctx)),
             "application/json",
         ));
     }
@@ -257,7 +321,8 @@ async fn scale(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     let (updated, status) = guaranteed_update(
         ctx,
         |ctx, old| {
-            let current = scale_of(old);
+            let paths = scale_paths(ctx);
+            let current = scale_of(old, &paths);
             let desired = if is_patch {
                 let mut d = patch::apply(patch_type, &current, &doc, scale_gvk.as_tuple())
                     .map_err(objects::patch_error)?;
@@ -283,7 +348,7 @@ async fn scale(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
                 ));
             }
             let mut new = old.clone();
-            new["spec"]["replicas"] = json!(replicas);
+            set_replicas(&mut new, &paths.spec_replicas, replicas);
             let precondition = meta::resource_version(&desired);
             if precondition.is_empty() {
                 meta::remove(&mut new, "resourceVersion");
@@ -297,7 +362,7 @@ async fn scale(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     .await?;
     Ok(json_response(
         status,
-        &scale_of(&updated),
+        &scale_of(&updated, &scale_paths(ctx)),
         "application/json",
     ))
 }
