@@ -255,6 +255,7 @@ async fn hub_delivery(watchers: usize, events: usize) -> (Duration, Duration, Du
                 value: Bytes::from(vec![b'x'; VALUE_SIZE]),
             },
             prev_kv: None,
+            memo: Default::default(),
         });
         sent.push(Instant::now());
         hub.publish(&[event]);

@@ -185,11 +185,13 @@ impl Server {
 
         components.cancel();
         let _ = renewer.await;
-        for c in controllers {
+        for (name, c) in controllers {
             let _ = c.await;
+            tracing::debug!(controller = name, "controller stopped");
         }
         let _ = apiserver.await;
         let _ = compactor.await;
+        tracing::debug!("compactor stopped");
         self.store.shutdown().await;
         tracing::info!("orch server stopped");
         Ok(())

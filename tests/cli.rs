@@ -20,8 +20,19 @@ struct Server {
 
 impl Server {
     fn start(data_dir: &Path) -> Server {
+        // Port 0 and a private kubeconfig keep this server off host-global resources, so these
+        // tests run beside each other and beside a real cluster.
         let mut child = Command::new(ORCH)
-            .args(["server", "--data-dir"])
+            .args([
+                "server",
+                "--https-listen-port",
+                "0",
+                "--bind-address",
+                "127.0.0.1",
+            ])
+            .arg("--write-kubeconfig")
+            .arg(data_dir.join("kubeconfig.yaml"))
+            .arg("--data-dir")
             .arg(data_dir)
             .env("ORCH_LOG", "info")
             .stderr(Stdio::piped())
@@ -39,11 +50,15 @@ impl Server {
 
     /// Waits for a log line containing `needle`; returns it.
     fn expect_log(&self, needle: &str) -> String {
+        let mut seen = Vec::new();
         loop {
             match self.lines.recv_timeout(Duration::from_secs(20)) {
                 Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(e) => panic!("no log line containing {needle:?}: {e}"),
+                Ok(line) => seen.push(line),
+                Err(e) => panic!(
+                    "no log line containing {needle:?}: {e}; the server printed:\n{}",
+                    seen.join("\n")
+                ),
             }
         }
     }
@@ -137,7 +152,10 @@ fn second_server_on_the_same_data_dir_is_refused() {
     let first = Server::start(dir.path());
     first.expect_log("orch server ready");
     let out = Command::new(ORCH)
-        .args(["server", "--data-dir"])
+        .args(["server", "--https-listen-port", "0"])
+        .arg("--write-kubeconfig")
+        .arg(dir.path().join("kubeconfig2.yaml"))
+        .arg("--data-dir")
         .arg(dir.path())
         .output()
         .unwrap();
@@ -160,7 +178,10 @@ fn corrupt_datastore_is_reported_not_replaced() {
     )
     .unwrap();
     let out = Command::new(ORCH)
-        .args(["server", "--data-dir"])
+        .args(["server", "--https-listen-port", "0"])
+        .arg("--write-kubeconfig")
+        .arg(dir.path().join("kubeconfig2.yaml"))
+        .arg("--data-dir")
         .arg(dir.path())
         .output()
         .unwrap();

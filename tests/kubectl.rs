@@ -585,7 +585,7 @@ spec:
         "--timeout=10s",
     ])
     .ok_contains("condition met");
-    let mut waiter = s
+    let waiter = s
         .kubectl_cmd(v)
         .args([
             "wait",

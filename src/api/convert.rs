@@ -6,6 +6,21 @@ use serde_json::{Map, Value, json};
 
 use super::registry::Resource;
 
+/// True when the stored form is what this resource serves (no conversion needed).
+pub fn is_identity(res: &Resource) -> bool {
+    if res.is_custom() {
+        return res.gvk.version == res.storage_version;
+    }
+    !matches!(
+        (
+            res.gvk.group.as_str(),
+            res.gvk.version.as_str(),
+            res.gvk.kind.as_str()
+        ),
+        ("events.k8s.io", "v1", "Event") | ("autoscaling", "v1", "HorizontalPodAutoscaler")
+    )
+}
+
 /// Converts an object from the resource's served version to its storage version.
 pub fn to_storage(res: &Resource, obj: Value) -> Value {
     if res.is_custom() {

@@ -451,6 +451,9 @@ async fn list(ctx: &mut Ctx) -> ApiResult<Response> {
         _ => None,
     };
 
+    if filter.is_everything() && ctx.output == Output::Object && convert::is_identity(&ctx.res) {
+        return list_spliced(ctx, limit, continue_token.as_deref(), revision).await;
+    }
     let mut items = Vec::new();
     let mut cont = continue_token.clone();
     let mut list_revision = None;
@@ -521,6 +524,60 @@ async fn list(ctx: &mut Ctx) -> ApiResult<Response> {
         "application/json"
     };
     Ok(super::handlers::json_response(StatusCode::OK, &body, ct))
+}
+
+/// The common list — everything, as stored, as JSON — built from the stored bytes without
+/// parsing them.
+async fn list_spliced(
+    ctx: &Ctx,
+    limit: Option<usize>,
+    continue_token: Option<&str>,
+    revision: Option<i64>,
+) -> ApiResult<Response> {
+    let result = ctx
+        .storage()
+        .list_raw(
+            &ctx.res,
+            ctx.ns(),
+            limit.unwrap_or(0),
+            continue_token,
+            revision,
+        )
+        .await?;
+    let mut metadata = json!({"resourceVersion": result.revision.to_string()});
+    if let Some(t) = &result.continue_token {
+        metadata["continue"] = json!(t.encode());
+        if result.remaining > 0 {
+            metadata["remainingItemCount"] = json!(result.remaining);
+        }
+    }
+    let size: usize = result.kvs.iter().map(|kv| kv.value.len() + 32).sum();
+    let mut body = Vec::with_capacity(size + 256);
+    body.extend_from_slice(b"{\"kind\":");
+    serde_json::to_writer(&mut body, &format!("{}List", ctx.res.gvk.kind))
+        .expect("strings serialise");
+    body.extend_from_slice(b",\"apiVersion\":");
+    serde_json::to_writer(&mut body, &ctx.res.gvk.api_version()).expect("strings serialise");
+    body.extend_from_slice(b",\"metadata\":");
+    serde_json::to_writer(&mut body, &metadata).expect("JSON values serialise");
+    body.extend_from_slice(b",\"items\":[");
+    for (i, kv) in result.kvs.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        match Storage::raw_with_revision(&kv.value, kv.mod_revision) {
+            Some(bytes) => body.extend_from_slice(&bytes),
+            None => serde_json::to_writer(&mut body, &Storage::decode(kv)?)
+                .expect("JSON values serialise"),
+        }
+    }
+    body.extend_from_slice(b"]}");
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(resp)
 }
 
 fn list_body(

@@ -35,13 +35,47 @@ impl Storage {
         &self.backend
     }
 
+    /// Serialises an object for storage: `metadata` first and without `resourceVersion`, so that
+    /// reads can splice the revision in without parsing ([`Storage::raw_with_revision`]).
     pub fn encode(obj: &Value) -> Bytes {
-        let mut obj = obj.clone();
-        if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-            m.remove("resourceVersion");
-            m.remove("selfLink");
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"{\"metadata\":");
+        match obj.get("metadata").and_then(Value::as_object) {
+            Some(m) => {
+                let mut m = m.clone();
+                m.remove("resourceVersion");
+                m.remove("selfLink");
+                serde_json::to_writer(&mut out, &m).expect("JSON values always serialise");
+            }
+            None => out.extend_from_slice(b"{}"),
         }
-        Bytes::from(serde_json::to_vec(&obj).expect("JSON values always serialise"))
+        if let Some(fields) = obj.as_object() {
+            for (k, v) in fields.iter().filter(|(k, _)| k.as_str() != "metadata") {
+                out.push(b',');
+                serde_json::to_writer(&mut out, k).expect("strings serialise");
+                out.push(b':');
+                serde_json::to_writer(&mut out, v).expect("JSON values always serialise");
+            }
+        }
+        out.push(b'}');
+        Bytes::from(out)
+    }
+
+    /// The stored bytes with `metadata.resourceVersion` set, without parsing; `None` for objects
+    /// stored in another layout.
+    pub fn raw_with_revision(value: &[u8], revision: Revision) -> Option<Vec<u8>> {
+        const PREFIX: &[u8] = b"{\"metadata\":{";
+        let rest = value.strip_prefix(PREFIX)?;
+        let mut out = Vec::with_capacity(value.len() + 40);
+        out.extend_from_slice(PREFIX);
+        out.extend_from_slice(b"\"resourceVersion\":\"");
+        out.extend_from_slice(revision.to_string().as_bytes());
+        out.push(b'"');
+        if rest.first() != Some(&b'}') {
+            out.push(b',');
+        }
+        out.extend_from_slice(rest);
+        Some(out)
     }
 
     pub fn decode(kv: &KeyValue) -> ApiResult<Value> {
@@ -73,14 +107,15 @@ impl Storage {
     }
 
     /// One page of objects under the resource (and namespace), in key order.
-    pub async fn list(
+    /// A page of raw stored objects (for responses that need no parsing).
+    pub async fn list_raw(
         &self,
         res: &Resource,
         ns: Option<&str>,
         limit: usize,
         continue_token: Option<&str>,
         revision: Option<Revision>,
-    ) -> ApiResult<Page> {
+    ) -> ApiResult<crate::store::ListResult> {
         let token = continue_token
             .filter(|t| !t.is_empty())
             .map(ContinueToken::decode)
@@ -92,12 +127,25 @@ impl Storage {
             limit,
             continue_token: token,
         };
-        let result = self.backend.list(req).await.map_err(|e| match e {
-            crate::store::StoreError::Compacted { .. } if continue_token.is_some() => ApiError::expired(
-                "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
-            ),
+        self.backend.list(req).await.map_err(|e| match e {
+            crate::store::StoreError::Compacted { .. } if continue_token.is_some() => {
+                ApiError::expired(CONTINUE_EXPIRED)
+            }
             e => ApiError::from_store(e, res, ""),
-        })?;
+        })
+    }
+
+    pub async fn list(
+        &self,
+        res: &Resource,
+        ns: Option<&str>,
+        limit: usize,
+        continue_token: Option<&str>,
+        revision: Option<Revision>,
+    ) -> ApiResult<Page> {
+        let result = self
+            .list_raw(res, ns, limit, continue_token, revision)
+            .await?;
         let items = result
             .kvs
             .iter()
@@ -163,6 +211,8 @@ impl Storage {
     }
 }
 
+const CONTINUE_EXPIRED: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+
 /// The revision an object was read at.
 pub fn revision_of(obj: &Value) -> ApiResult<Revision> {
     parse_resource_version(meta::resource_version(obj))
@@ -171,4 +221,32 @@ pub fn revision_of(obj: &Value) -> ApiResult<Revision> {
 pub fn parse_resource_version(rv: &str) -> ApiResult<Revision> {
     rv.parse::<Revision>()
         .map_err(|_| ApiError::bad_request(format!("invalid resource version {rv:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn spliced_revision_equals_parsed_revision() {
+        for obj in [
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "9"}, "data": {"x": "\"metadata\":{"}}),
+            json!({"kind": "X", "metadata": {}}),
+            json!({"spec": {"template": {"metadata": {"labels": {"a": "b"}}}}, "metadata": {"name": "d"}}),
+        ] {
+            let stored = Storage::encode(&obj);
+            let spliced: Value =
+                serde_json::from_slice(&Storage::raw_with_revision(&stored, 42).unwrap()).unwrap();
+            let kv = KeyValue {
+                key: "/k".into(),
+                create_revision: 1,
+                mod_revision: 42,
+                value: stored,
+            };
+            assert_eq!(spliced, Storage::decode(&kv).unwrap());
+            assert_eq!(spliced["metadata"]["resourceVersion"], "42");
+        }
+        assert!(Storage::raw_with_revision(br#"{"kind":"X","metadata":{}}"#, 1).is_none());
+    }
 }

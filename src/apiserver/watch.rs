@@ -137,8 +137,12 @@ pub async fn serve(ctx: Arc<Ctx>) -> ApiResult<Response> {
                 next = events.next() => match next {
                     Some(Ok(event)) => {
                         last = event.revision();
-                        let Some((kind, obj)) = translate(&ctx, &filter, &event) else { continue };
-                        if tx.send(encoder.event(kind, &obj)).await.is_err() {
+                        let Some((kind, obj, json)) = translate(&ctx, &filter, &event) else { continue };
+                        let line = match (ctx.output, json) {
+                            (Output::Object, Some(json)) => event_line_raw(kind, &json),
+                            _ => encoder.event(kind, &obj),
+                        };
+                        if tx.send(line).await.is_err() {
                             return;
                         }
                     }
@@ -182,6 +186,17 @@ fn event_line(kind: &str, obj: &Value) -> Bytes {
     Bytes::from(line)
 }
 
+/// An event line around an object already serialised.
+fn event_line_raw(kind: &str, obj: &[u8]) -> Bytes {
+    let mut line = Vec::with_capacity(obj.len() + kind.len() + 24);
+    line.extend_from_slice(b"{\"type\":\"");
+    line.extend_from_slice(kind.as_bytes());
+    line.extend_from_slice(b"\",\"object\":");
+    line.extend_from_slice(obj);
+    line.extend_from_slice(b"}\n");
+    Bytes::from(line)
+}
+
 fn bookmark(ctx: &Ctx, revision: Revision) -> Value {
     json!({
         "kind": ctx.res.gvk.kind,
@@ -218,32 +233,70 @@ impl Encoder<'_> {
     }
 }
 
+/// A store event decoded once for every watcher that receives it (kept in the event's memo).
+struct Decoded {
+    /// The object (stored version) with the event's revision.
+    obj: Option<Value>,
+    prev: Option<Value>,
+    /// `obj` as JSON, spliced from the stored bytes.
+    obj_json: Option<Bytes>,
+}
+
+fn decoded(event: &Event) -> &Decoded {
+    event
+        .memo
+        .get_or_init(|| {
+            let mut obj = Storage::decode(&event.kv).ok();
+            if let Some(o) = obj.as_mut() {
+                // A deletion is reported at the revision of the deletion.
+                meta::set(o, "resourceVersion", event.revision().to_string());
+            }
+            Decoded {
+                obj,
+                prev: event
+                    .prev_kv
+                    .as_ref()
+                    .and_then(|kv| Storage::decode(kv).ok()),
+                obj_json: Storage::raw_with_revision(&event.kv.value, event.revision())
+                    .map(Bytes::from),
+            }
+        })
+        .expect("the memo of watch events only holds Decoded")
+}
+
 /// Turns a store event into a watch event for this watcher: an object entering the selection is
-/// ADDED, one leaving it is DELETED.
-fn translate(ctx: &Ctx, filter: &Filter, event: &Event) -> Option<(&'static str, Value)> {
-    let decode = |kv: &crate::store::KeyValue| Storage::decode(kv).ok().map(|o| ctx.served(o));
-    match event.kind {
-        EventKind::Create => {
-            let obj = decode(&event.kv)?;
-            filter.matches(&ctx.res, &obj).then_some(("ADDED", obj))
+/// ADDED, one leaving it is DELETED. Returns the event type and the object (served version), and
+/// its JSON when it can be reused as is.
+fn translate(
+    ctx: &Ctx,
+    filter: &Filter,
+    event: &Event,
+) -> Option<(&'static str, Value, Option<Bytes>)> {
+    let d = decoded(event);
+    let identity = crate::api::convert::is_identity(&ctx.res);
+    let served = |o: &Value| {
+        if identity {
+            o.clone()
+        } else {
+            ctx.served(o.clone())
         }
+    };
+    let obj = served(d.obj.as_ref()?);
+    let json = if identity { d.obj_json.clone() } else { None };
+    let matches = |o: &Value| filter.is_everything() || filter.matches(&ctx.res, o);
+    let kind = match event.kind {
+        EventKind::Create => matches(&obj).then_some("ADDED")?,
         EventKind::Update => {
-            let obj = decode(&event.kv)?;
-            let prev = event.prev_kv.as_ref().and_then(decode);
-            let now = filter.matches(&ctx.res, &obj);
-            let before = prev.as_ref().is_some_and(|p| filter.matches(&ctx.res, p));
+            let now = matches(&obj);
+            let before = d.prev.as_ref().is_some_and(|p| matches(&served(p)));
             match (before, now) {
-                (true, true) => Some(("MODIFIED", obj)),
-                (false, true) => Some(("ADDED", obj)),
-                (true, false) => Some(("DELETED", obj)),
-                (false, false) => None,
+                (true, true) => "MODIFIED",
+                (false, true) => "ADDED",
+                (true, false) => "DELETED",
+                (false, false) => return None,
             }
         }
-        EventKind::Delete => {
-            // The deleted object, at the revision of its deletion.
-            let mut obj = decode(&event.kv)?;
-            meta::set(&mut obj, "resourceVersion", event.revision().to_string());
-            filter.matches(&ctx.res, &obj).then_some(("DELETED", obj))
-        }
-    }
+        EventKind::Delete => matches(&obj).then_some("DELETED")?,
+    };
+    Some((kind, obj, json))
 }

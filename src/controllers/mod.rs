@@ -37,15 +37,56 @@ pub fn error_backoff(attempt: u32) -> Duration {
     Duration::from_millis(ms.min(30_000))
 }
 
+/// How long a stopping controller may take to finish the reconciles it has started.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Drives a kube-runtime controller (built with `graceful_shutdown_on(shutdown)`) until it stops.
+///
+/// kube-runtime only runs reconciles once its cache has synced, and its graceful shutdown waits
+/// for the queued ones; a shutdown before the first sync would therefore wait forever. Here a
+/// controller that never synced is dropped at once (it has started nothing), and one that did
+/// gets `SHUTDOWN_GRACE` to finish.
+pub async fn until_shutdown<K, F>(
+    run: F,
+    store: kube::runtime::reflector::Store<K>,
+    shutdown: CancellationToken,
+) where
+    K: kube::runtime::reflector::Lookup + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+    F: std::future::Future<Output = ()>,
+{
+    use futures::FutureExt as _;
+    let mut run = std::pin::pin!(run);
+    tokio::select! {
+        _ = &mut run => return,
+        _ = shutdown.cancelled() => {}
+    }
+    if store.wait_until_ready().now_or_never().is_none() {
+        return;
+    }
+    if tokio::time::timeout(SHUTDOWN_GRACE, run).await.is_err() {
+        tracing::warn!("controller did not stop within {SHUTDOWN_GRACE:?}; abandoning it");
+    }
+}
+
 /// Starts every controller; they stop when `shutdown` is cancelled. Returns their tasks.
-pub fn spawn_all(client: Client, shutdown: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+pub fn spawn_all(
+    client: Client,
+    shutdown: CancellationToken,
+) -> Vec<(&'static str, tokio::task::JoinHandle<()>)> {
     let discovery = Arc::new(discovery::Resources::new(client.clone()));
     vec![
-        tokio::spawn(namespace::run(
-            client.clone(),
-            discovery.clone(),
-            shutdown.clone(),
-        )),
-        tokio::spawn(gc::run(client, discovery, shutdown)),
+        (
+            "namespace",
+            tokio::spawn(namespace::run(
+                client.clone(),
+                discovery.clone(),
+                shutdown.clone(),
+            )),
+        ),
+        (
+            "garbage-collector",
+            tokio::spawn(gc::run(client, discovery, shutdown)),
+        ),
     ]
 }

@@ -44,11 +44,14 @@ struct Ctx {
 pub async fn run(client: Client, resources: Arc<Resources>, shutdown: CancellationToken) {
     let api: Api<Namespace> = Api::all(client.clone());
     let ctx = Arc::new(Ctx { client, resources });
-    Controller::new(api, watcher::Config::default())
-        .graceful_shutdown_on(async move { shutdown.cancelled().await })
+    let controller = Controller::new(api, watcher::Config::default());
+    let store = controller.store();
+    let trigger = shutdown.clone();
+    let run = controller
+        .graceful_shutdown_on(async move { trigger.cancelled().await })
         .run(reconcile, error_policy, ctx)
-        .for_each(|_| async {})
-        .await;
+        .for_each(|_| async {});
+    super::until_shutdown(run, store, shutdown).await;
 }
 
 fn error_policy(ns: Arc<Namespace>, err: &Error, _: Arc<Ctx>) -> Action {

@@ -52,7 +52,38 @@ pub struct Event {
     pub kv: KeyValue,
     /// The state before this change; `None` for [`EventKind::Create`].
     pub prev_kv: Option<KeyValue>,
+    /// Room for a form derived from this event (a decoded object), computed once and shared by
+    /// every watcher that receives the same event.
+    pub memo: Memo,
 }
+
+/// A write-once slot of any type; ignored by equality.
+#[derive(Clone, Default)]
+pub struct Memo(std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>);
+
+impl Memo {
+    /// The value, computed by `init` on first use. `None` if the slot holds another type.
+    pub fn get_or_init<T: std::any::Any + Send + Sync>(
+        &self,
+        init: impl FnOnce() -> T,
+    ) -> Option<&T> {
+        self.0.get_or_init(|| Arc::new(init())).downcast_ref::<T>()
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
+}
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Memo {}
 
 impl Event {
     pub fn revision(&self) -> Revision {

@@ -283,6 +283,7 @@ impl Snapshot<'_> {
                                 value,
                             },
                             prev_kv,
+                            memo: Default::default(),
                         }))
                     },
                 )?

@@ -332,6 +332,7 @@ fn apply_one(
                 None::<&[u8]>
             ])?;
             Event {
+                memo: Default::default(),
                 kind: EventKind::Create,
                 kv: KeyValue {
                     key,
@@ -366,6 +367,7 @@ fn apply_one(
                 &l.value[..]
             ])?;
             Event {
+                memo: Default::default(),
                 kind: EventKind::Update,
                 prev_kv: Some(prev_kv(l)),
                 kv: KeyValue {
@@ -398,6 +400,7 @@ fn apply_one(
                 &l.value[..]
             ])?;
             Event {
+                memo: Default::default(),
                 kind: EventKind::Delete,
                 prev_kv: Some(prev_kv(l)),
                 kv: KeyValue {
