@@ -31,6 +31,7 @@ pub struct ServerConfig {
     pub write_kubeconfig: Option<PathBuf>,
     pub write_kubeconfig_mode: u32,
     pub token: Option<String>,
+    pub controllers: crate::controllers::ControllerConfig,
 }
 
 impl ServerConfig {
@@ -48,6 +49,7 @@ impl ServerConfig {
             write_kubeconfig: Some(PathBuf::from("/etc/orch/orch.yaml")),
             write_kubeconfig_mode: 0o600,
             token: None,
+            controllers: Default::default(),
         }
     }
 
@@ -167,7 +169,11 @@ impl Server {
             crate::controllers::controller_identity(),
         );
         let apiserver = tokio::spawn(self.apiserver.run(components.clone()));
-        let controllers = crate::controllers::spawn_all(client, components.clone());
+        let controllers = crate::controllers::spawn_all(crate::controllers::Context::new(
+            client,
+            self.config.controllers.clone(),
+            components.clone(),
+        ));
         let renewer = tokio::spawn(renew_certificates(
             self.config.clone(),
             self.apiserver_tls.clone(),

@@ -4,6 +4,7 @@
 
 pub mod discovery;
 pub mod gc;
+pub mod informers;
 pub mod namespace;
 
 use std::sync::Arc;
@@ -69,24 +70,75 @@ pub async fn until_shutdown<K, F>(
     }
 }
 
-/// Starts every controller; they stop when `shutdown` is cancelled. Returns their tasks.
-pub fn spawn_all(
-    client: Client,
-    shutdown: CancellationToken,
-) -> Vec<(&'static str, tokio::task::JoinHandle<()>)> {
-    let discovery = Arc::new(discovery::Resources::new(client.clone()));
+/// Tunables of the controllers (upstream kube-controller-manager flags where one exists).
+#[derive(Clone, Debug)]
+pub struct ControllerConfig {
+    /// How long a node may go without renewing its Lease before it is marked `Unknown`
+    /// (`--node-monitor-grace-period`, 40 s upstream).
+    pub node_monitor_grace_period: Duration,
+}
+
+impl Default for ControllerConfig {
+    fn default() -> Self {
+        ControllerConfig {
+            node_monitor_grace_period: Duration::from_secs(40),
+        }
+    }
+}
+
+/// What every controller is given: its API client, the shared informers, discovery, tunables,
+/// and the token that stops it.
+#[derive(Clone)]
+pub struct Context {
+    pub client: Client,
+    pub informers: informers::Informers,
+    pub resources: Arc<discovery::Resources>,
+    pub config: Arc<ControllerConfig>,
+    pub shutdown: CancellationToken,
+}
+
+impl Context {
+    pub fn new(client: Client, config: ControllerConfig, shutdown: CancellationToken) -> Self {
+        Context {
+            informers: informers::Informers::new(client.clone(), shutdown.clone()),
+            resources: Arc::new(discovery::Resources::new(client.clone())),
+            client,
+            config: Arc::new(config),
+            shutdown,
+        }
+    }
+
+    /// An event recorder reporting as `controller` (e.g. `deployment-controller`), as upstream
+    /// names its reporters; `kubectl describe` shows what it publishes.
+    pub fn recorder(&self, controller: &str) -> kube::runtime::events::Recorder {
+        kube::runtime::events::Recorder::new(
+            self.client.clone(),
+            kube::runtime::events::Reporter {
+                controller: controller.to_string(),
+                instance: None,
+            },
+        )
+    }
+}
+
+/// Starts every controller; they stop when `ctx.shutdown` is cancelled. Returns their tasks.
+pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>)> {
     vec![
         (
             "namespace",
             tokio::spawn(namespace::run(
-                client.clone(),
-                discovery.clone(),
-                shutdown.clone(),
+                ctx.client.clone(),
+                ctx.resources.clone(),
+                ctx.shutdown.clone(),
             )),
         ),
         (
             "garbage-collector",
-            tokio::spawn(gc::run(client, discovery, shutdown)),
+            tokio::spawn(gc::run(
+                ctx.client.clone(),
+                ctx.resources.clone(),
+                ctx.shutdown.clone(),
+            )),
         ),
     ]
 }
