@@ -44,6 +44,9 @@ pub fn prepare_create(res: &Resource, obj: &mut Value) {
             meta::set_finalizers(obj, &finalizers);
         }
     }
+    if res.gvk.group == "batch" && res.gvk.kind == "Job" {
+        generate_job_selector(obj);
+    }
     let Some(o) = obj.as_object_mut() else { return };
     match (res.gvk.group.as_str(), res.gvk.kind.as_str()) {
         ("", "Pod") => {
@@ -76,6 +79,44 @@ pub fn prepare_create(res: &Resource, obj: &mut Value) {
             o.insert("status".into(), json!({}));
         }
         _ => {}
+    }
+}
+
+/// Upstream's Job `generateSelector`: unless `manualSelector` is true, the template is labelled
+/// with the Job's uid and name (current and legacy keys) and the selector matches the uid.
+fn generate_job_selector(job: &mut Value) {
+    if job["spec"]["manualSelector"].as_bool() == Some(true) {
+        return;
+    }
+    let uid = meta::uid(job).to_owned();
+    let name = meta::name(job).to_owned();
+    let Some(spec) = job.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let template = spec.entry("template").or_insert_with(|| json!({}));
+    if !template["metadata"].is_object() {
+        template["metadata"] = json!({});
+    }
+    if !template["metadata"]["labels"].is_object() {
+        template["metadata"]["labels"] = json!({});
+    }
+    let labels = &mut template["metadata"]["labels"];
+    for (key, value) in [
+        ("batch.kubernetes.io/controller-uid", &uid),
+        ("batch.kubernetes.io/job-name", &name),
+        ("controller-uid", &uid),
+        ("job-name", &name),
+    ] {
+        // A conflicting label set by the user is left for validation to reject.
+        if labels.get(key).is_none() {
+            labels[key] = json!(value);
+        }
+    }
+    if spec.get("selector").is_none() {
+        spec.insert(
+            "selector".into(),
+            json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}),
+        );
     }
 }
 

@@ -58,6 +58,10 @@ pub struct ServerArgs {
     /// Shared secret agents join with (generated if not set)
     #[arg(long, short = 't', env = "ORCH_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Run the CronJob controller's clock this many times faster than real time (debugging
+    /// and tests only)
+    #[arg(long, hide = true, default_value_t = 1)]
+    pub debug_cronjob_clock_speed: u32,
 }
 
 impl ServerArgs {
@@ -97,6 +101,7 @@ impl ServerArgs {
                     )
                 })?;
         config.token = self.token;
+        config.controllers.cronjob_clock_speed = self.debug_cronjob_clock_speed.max(1);
         Ok(config)
     }
 }

@@ -2,10 +2,17 @@
 //! run as tasks of `orch server`, talking to the API server in-process (same requests, same
 //! authorization, no network), exactly as they would over HTTPS.
 
+pub mod cronjob;
+pub mod daemonset;
 pub mod discovery;
 pub mod gc;
+pub mod history;
 pub mod informers;
+pub mod job;
 pub mod namespace;
+pub mod podutil;
+pub mod statefulset;
+pub mod ttlafterfinished;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,12 +83,16 @@ pub struct ControllerConfig {
     /// How long a node may go without renewing its Lease before it is marked `Unknown`
     /// (`--node-monitor-grace-period`, 40 s upstream).
     pub node_monitor_grace_period: Duration,
+    /// How many times faster than real time the CronJob controller's clock runs (1 = real
+    /// time); a hidden debugging knob that lets tests see schedules fire quickly.
+    pub cronjob_clock_speed: u32,
 }
 
 impl Default for ControllerConfig {
     fn default() -> Self {
         ControllerConfig {
             node_monitor_grace_period: Duration::from_secs(40),
+            cronjob_clock_speed: 1,
         }
     }
 }
@@ -139,6 +150,14 @@ pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>
                 ctx.resources.clone(),
                 ctx.shutdown.clone(),
             )),
+        ),
+        ("statefulset", tokio::spawn(statefulset::run(ctx.clone()))),
+        ("daemonset", tokio::spawn(daemonset::run(ctx.clone()))),
+        ("job", tokio::spawn(job::run(ctx.clone()))),
+        ("cronjob", tokio::spawn(cronjob::run(ctx.clone()))),
+        (
+            "ttl-after-finished",
+            tokio::spawn(ttlafterfinished::run(ctx.clone())),
         ),
     ]
 }
