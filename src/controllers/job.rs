@@ -698,8 +698,8 @@ async fn remove_finalizer(api: &Api<Pod>, pod: &Pod) -> Result<Option<String>, E
         )
         .await
     {
-        Ok(_) => Ok(()),
-        Err(e) if podutil::is_not_found(&e) => Ok(()),
+        Ok(p) => Ok(p.resource_version()),
+        Err(e) if podutil::is_not_found(&e) => Ok(None),
         Err(source) => Err(Error::Finalizer {
             name: pod.name_any(),
             source,
