@@ -646,6 +646,7 @@ impl Ctx {
                 namespace_lifecycle(self, obj).await?;
             }
             super::admission::admit_create(self, obj).await?;
+            super::admission::limit_ranger_default(self, obj).await?;
         }
         let custom_schema = super::crds::schema(&self.res).cloned();
         let mut errors = match (op, &custom_schema) {
@@ -669,6 +670,15 @@ impl Ctx {
                 errs
             }
         };
+        if errors.is_empty() {
+            // Validating admission runs on valid objects only, as upstream.
+            let old = match op {
+                WriteOp::Update { old } => Some(old),
+                WriteOp::Create => None,
+            };
+            super::admission::limit_ranger_validate(self, obj, old.is_some()).await?;
+            super::admission::resource_quota(self, obj, old).await?;
+        }
         if self.res.gvk.group.is_empty() && self.res.gvk.kind == "Service" && errors.is_empty() {
             let old = match op {
                 WriteOp::Update { old } => Some(old),

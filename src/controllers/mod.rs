@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod gc;
 pub mod informers;
 pub mod namespace;
+pub mod resourcequota;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -131,6 +132,10 @@ pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>
                 ctx.resources.clone(),
                 ctx.shutdown.clone(),
             )),
+        ),
+        (
+            "resourcequota",
+            tokio::spawn(resourcequota::run(ctx.clone())),
         ),
         (
             "garbage-collector",
