@@ -206,9 +206,9 @@ impl PodWatch {
                         "{total} pods (max {max_total}): {:?}",
                         live.keys().collect::<Vec<_>>()
                     );
+                    lowest = lowest.min(available);
+                    highest = highest.max(total);
                 }
-                lowest = lowest.min(available);
-                highest = highest.max(total);
             }
             (events, lowest, highest)
         });
@@ -512,8 +512,10 @@ spec:
     let ok = eventually(WAIT, || (pods(&s, "tier=front").len() == 1).then_some(()));
     assert!(ok.is_some(), "not scaled down");
     let describe = s.kubectl_v("1.27", &["describe", "rs", "front"]);
-    describe.ok_contains_words("SuccessfulCreate replicaset-controller Created pod: front-");
-    describe.ok_contains_words("SuccessfulDelete replicaset-controller Deleted pod: front-");
+    describe.ok_contains_words("SuccessfulCreate");
+    describe.ok_contains_words("replicaset-controller Created pod: front-");
+    describe.ok_contains_words("SuccessfulDelete");
+    describe.ok_contains_words("replicaset-controller Deleted pod: front-");
 }
 
 /// Deleting a Deployment: background and foreground cascade, and orphaning.
@@ -586,7 +588,8 @@ fn progress_deadline_exceeded() {
     );
     let describe = s.kubectl(&["describe", "deployment", "stuck"]);
     describe.ok_contains_words("Progressing False ProgressDeadlineExceeded");
-    describe.ok_contains_words("Available False MinimumReplicasUnavailable");
+    // One replica with maxUnavailable 1: zero available is still the minimum.
+    describe.ok_contains_words("Available True MinimumReplicasAvailable");
 }
 
 /// Recreate: the old pods are all gone before the new ReplicaSet is scaled up.
@@ -662,6 +665,7 @@ spec:
     s.kubectl(&["scale", "rc", "legacy", "--replicas=3"]).ok();
     let ok = eventually(WAIT, || (pods(&s, "app=legacy").len() == 3).then_some(()));
     assert!(ok.is_some(), "rc not scaled");
-    s.kubectl(&["describe", "rc", "legacy"])
-        .ok_contains_words("SuccessfulCreate replication-controller Created pod: legacy-");
+    let describe = s.kubectl(&["describe", "rc", "legacy"]);
+    describe.ok_contains_words("SuccessfulCreate");
+    describe.ok_contains_words("replication-controller Created pod: legacy-");
 }
