@@ -2,11 +2,14 @@
 //! run as tasks of `orch server`, talking to the API server in-process (same requests, same
 //! authorization, no network), exactly as they would over HTTPS.
 
+pub mod deployment;
 pub mod discovery;
 pub mod gc;
 pub mod informers;
 pub mod namespace;
+pub mod replicaset;
 pub mod resourcequota;
+pub mod util;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -144,6 +147,12 @@ pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>
                 ctx.resources.clone(),
                 ctx.shutdown.clone(),
             )),
+        ),
+        ("deployment", tokio::spawn(deployment::run(ctx.clone()))),
+        ("replicaset", tokio::spawn(replicaset::run(ctx.clone()))),
+        (
+            "replicationcontroller",
+            tokio::spawn(replicaset::run_replication_controllers(ctx.clone())),
         ),
     ]
 }
