@@ -9,6 +9,7 @@ pub mod apiserver;
 pub mod cli;
 pub mod controllers;
 pub mod pki;
+pub mod scheduler;
 pub mod server;
 pub mod store;
 pub mod version;
