@@ -195,8 +195,15 @@ fn binds_pods_to_fitting_nodes_and_explains_the_rest() {
         out.ok().contains("Unschedulable").then_some(())
     })
     .expect("waits-for-big unschedulable first");
-    s.kubectl(&["delete", "pod", "needs-2-cpus", "--wait=false"])
-        .ok();
+    // No kubelet here to finish a graceful deletion: force it.
+    s.kubectl(&[
+        "delete",
+        "pod",
+        "needs-2-cpus",
+        "--force",
+        "--grace-period=0",
+    ])
+    .ok();
     assert_eq!(bound_node(&s, "waits-for-big"), "big");
 }
 

@@ -128,6 +128,15 @@ pub async fn record(
     note: String,
 ) -> Result<(), BindError> {
     let reference = pod.object_ref(&());
+    // Event notes are limited to 1 KiB (upstream truncates them the same way).
+    let mut note = note;
+    if note.len() > 1024 {
+        let mut cut = 1024;
+        while !note.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        note.truncate(cut);
+    }
     let event = Event {
         type_: if warning {
             EventType::Warning
