@@ -169,11 +169,13 @@ impl Server {
             crate::controllers::controller_identity(),
         );
         let apiserver = tokio::spawn(self.apiserver.run(components.clone()));
-        let controllers = crate::controllers::spawn_all(crate::controllers::Context::new(
+        let controller_context = crate::controllers::Context::new(
             client,
             self.config.controllers.clone(),
             components.clone(),
-        ));
+        );
+        let scheduler = tokio::spawn(crate::scheduler::run(controller_context.clone()));
+        let controllers = crate::controllers::spawn_all(controller_context);
         let renewer = tokio::spawn(renew_certificates(
             self.config.clone(),
             self.apiserver_tls.clone(),
@@ -191,6 +193,8 @@ impl Server {
 
         components.cancel();
         let _ = renewer.await;
+        let _ = scheduler.await;
+        tracing::debug!("scheduler stopped");
         for (name, c) in controllers {
             let _ = c.await;
             tracing::debug!(controller = name, "controller stopped");

@@ -664,6 +664,17 @@ impl Ctx {
                 validation::validate_create(&gvk.group, &gvk.version, &gvk.kind, obj)
             }
             (WriteOp::Update { old }, None) => {
+                // A binding assigns `spec.nodeName`, which pod updates may not change: upstream
+                // binds at the storage layer, without update validation.
+                let bound_old;
+                let old = if self.req.subresource.as_deref() == Some("binding") {
+                    let mut o = old.clone();
+                    o["spec"]["nodeName"] = obj["spec"]["nodeName"].clone();
+                    bound_old = o;
+                    &bound_old
+                } else {
+                    old
+                };
                 let mut errs =
                     validation::validate_update(&gvk.group, &gvk.version, &gvk.kind, obj, old);
                 errs.extend(immutable_identity(obj, old));
