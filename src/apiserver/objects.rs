@@ -639,7 +639,17 @@ impl Ctx {
         self.record_managed_fields(old, obj)?;
         match op {
             WriteOp::Create => strategy::prepare_create(&self.res, obj),
-            WriteOp::Update { old } => strategy::prepare_update(&self.res, obj, old),
+            WriteOp::Update { old } => {
+                // A binding also sets `PodScheduled=True` in the status (upstream binds at the
+                // storage layer); the update strategy would drop that.
+                let bound_status = (self.req.subresource.as_deref() == Some("binding"))
+                    .then(|| obj.get("status").cloned())
+                    .flatten();
+                strategy::prepare_update(&self.res, obj, old);
+                if let Some(status) = bound_status {
+                    obj["status"] = status;
+                }
+            }
         }
         if let WriteOp::Create = op {
             if self.res.namespaced {

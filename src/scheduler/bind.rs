@@ -100,7 +100,10 @@ pub async fn set_unschedulable(
     }
     .map(|t| json!(t))
     .unwrap_or_else(|| json!(crate::api::meta::now()));
-    let patch = json!({"status": {"conditions": [{
+    // The resourceVersion makes the write conditional on the pod the decision was made for: if
+    // it was bound (or changed) meanwhile, the stale condition must not overwrite `True`.
+    let patch = json!({"metadata": {"resourceVersion": pod.metadata.resource_version},
+        "status": {"conditions": [{
         "type": "PodScheduled",
         "status": "False",
         "reason": reason,
@@ -109,13 +112,17 @@ pub async fn set_unschedulable(
         "lastTransitionTime": transition,
     }]}});
     let api: Api<Pod> = Api::namespaced(client, ns);
-    api.patch_status(name, &PatchParams::default(), &Patch::Strategic(&patch))
+    match api
+        .patch_status(name, &PatchParams::default(), &Patch::Strategic(&patch))
         .await
-        .map(|_| ())
-        .map_err(|source| BindError::Condition {
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
+        Err(source) => Err(BindError::Condition {
             pod: format!("{ns}/{name}"),
             source,
-        })
+        }),
+    }
 }
 
 /// Records an event about the pod as `default-scheduler`.
