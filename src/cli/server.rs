@@ -58,6 +58,12 @@ pub struct ServerArgs {
     /// Shared secret agents join with (generated if not set)
     #[arg(long, short = 't', env = "ORCH_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Do not run the scheduler (pods stay Pending until something else binds them)
+    #[arg(long, env = "ORCH_DISABLE_SCHEDULER")]
+    pub disable_scheduler: bool,
+    /// Do not run the controllers (objects are stored but nothing acts on them)
+    #[arg(long, env = "ORCH_DISABLE_CONTROLLER_MANAGER")]
+    pub disable_controller_manager: bool,
 }
 
 impl ServerArgs {
@@ -97,6 +103,8 @@ impl ServerArgs {
                     )
                 })?;
         config.token = self.token;
+        config.disable_scheduler = self.disable_scheduler;
+        config.disable_controller_manager = self.disable_controller_manager;
         Ok(config)
     }
 }
