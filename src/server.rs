@@ -32,6 +32,9 @@ pub struct ServerConfig {
     pub write_kubeconfig_mode: u32,
     pub token: Option<String>,
     pub controllers: crate::controllers::ControllerConfig,
+    /// k3s's `--disable-scheduler` / `--disable-controller-manager`.
+    pub disable_scheduler: bool,
+    pub disable_controller_manager: bool,
 }
 
 impl ServerConfig {
@@ -50,6 +53,8 @@ impl ServerConfig {
             write_kubeconfig_mode: 0o600,
             token: None,
             controllers: Default::default(),
+            disable_scheduler: false,
+            disable_controller_manager: false,
         }
     }
 
@@ -169,11 +174,18 @@ impl Server {
             crate::controllers::controller_identity(),
         );
         let apiserver = tokio::spawn(self.apiserver.run(components.clone()));
-        let controllers = crate::controllers::spawn_all(crate::controllers::Context::new(
+        let controller_context = crate::controllers::Context::new(
             client,
             self.config.controllers.clone(),
             components.clone(),
-        ));
+        );
+        let scheduler = (!self.config.disable_scheduler)
+            .then(|| tokio::spawn(crate::scheduler::run(controller_context.clone())));
+        let controllers = if self.config.disable_controller_manager {
+            Vec::new()
+        } else {
+            crate::controllers::spawn_all(controller_context)
+        };
         let renewer = tokio::spawn(renew_certificates(
             self.config.clone(),
             self.apiserver_tls.clone(),
@@ -191,6 +203,10 @@ impl Server {
 
         components.cancel();
         let _ = renewer.await;
+        if let Some(scheduler) = scheduler {
+            let _ = scheduler.await;
+            tracing::debug!("scheduler stopped");
+        }
         for (name, c) in controllers {
             let _ = c.await;
             tracing::debug!(controller = name, "controller stopped");

@@ -165,7 +165,8 @@ fn authentication_and_public_endpoints() {
 
 #[test]
 fn optimistic_concurrency_and_generation() {
-    let server = TestServer::start();
+    // API semantics only: no controller may touch the Deployment between the test's writes.
+    let server = TestServer::start_with(&["--disable-controller-manager"]);
     let http = Http::new(&server, true);
     let d = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
         "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}},

@@ -115,3 +115,120 @@ async fn global_default(ctx: &Ctx) -> ApiResult<Option<(i64, String)>> {
             )
         }))
 }
+
+/// All objects of a namespaced built-in resource in one namespace.
+async fn list_in(ctx: &Ctx, plural: &str, ns: &str) -> ApiResult<Vec<Value>> {
+    let registry = ctx.state.registry();
+    let res = registry.get("", "v1", plural).expect("built in");
+    Ok(ctx
+        .storage()
+        .list(res, Some(ns), 0, None, None)
+        .await?
+        .items)
+}
+
+fn forbidden(ctx: &Ctx, obj: &Value, message: &str) -> ApiError {
+    ApiError::forbidden(format!(
+        "{} {:?} is forbidden: {message}",
+        ctx.res.qualified(),
+        meta::name(obj)
+    ))
+}
+
+fn is_core(ctx: &Ctx, plural: &str) -> bool {
+    ctx.res.gvk.group.is_empty() && ctx.res.plural == plural
+}
+
+/// LimitRanger, mutating half: default container requests/limits of a new pod.
+pub async fn limit_ranger_default(ctx: &Ctx, obj: &mut Value) -> ApiResult<()> {
+    if !is_core(ctx, "pods") || ctx.req.subresource.is_some() {
+        return Ok(());
+    }
+    let Some(ns) = meta::namespace(obj).map(str::to_owned) else {
+        return Ok(());
+    };
+    let ranges = list_in(ctx, "limitranges", &ns).await?;
+    crate::api::limits::default_pod(obj, &ranges);
+    Ok(())
+}
+
+/// LimitRanger, validating half: pods on create, claims on create and update.
+pub async fn limit_ranger_validate(ctx: &Ctx, obj: &Value, update: bool) -> ApiResult<()> {
+    let pods = is_core(ctx, "pods") && !update;
+    let claims = is_core(ctx, "persistentvolumeclaims");
+    if !(pods || claims) || ctx.req.subresource.is_some() {
+        return Ok(());
+    }
+    let Some(ns) = meta::namespace(obj) else {
+        return Ok(());
+    };
+    let ranges = list_in(ctx, "limitranges", ns).await?;
+    if ranges.is_empty() {
+        return Ok(());
+    }
+    let errors = if pods {
+        crate::api::limits::validate_pod(obj, &ranges)
+    } else {
+        crate::api::limits::validate_claim(obj, &ranges)
+    };
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(forbidden(ctx, obj, &crate::api::limits::aggregate(&errors)))
+}
+
+/// ResourceQuota admission: refuses a write that would exceed a quota of the namespace and
+/// charges the ones it falls under (their `status.used` is written before the object, as
+/// upstream does; the quota controller corrects any overcount from writes that then fail).
+pub async fn resource_quota(ctx: &Ctx, obj: &Value, old: Option<&Value>) -> ApiResult<()> {
+    use crate::api::quota::{Evaluator, Quota};
+    if !ctx.res.namespaced || ctx.req.subresource.is_some() {
+        return Ok(());
+    }
+    let Some(ns) = meta::namespace(obj) else {
+        return Ok(());
+    };
+    let evaluator = Evaluator::for_resource(&ctx.res.gvk.group, &ctx.res.plural);
+    if !evaluator.handles(old.is_some()) {
+        return Ok(());
+    }
+    let registry = ctx.state.registry();
+    let quotas_res = registry.get("", "v1", "resourcequotas").expect("built in");
+    let dry_run = ctx.params.dry_run()?;
+    for _attempt in 0..8 {
+        let stored = list_in(ctx, "resourcequotas", ns).await?;
+        if stored.is_empty() {
+            return Ok(());
+        }
+        let mut quotas: Vec<Quota> = stored.iter().map(Quota::from_object).collect();
+        let changed = crate::api::quota::admit(&mut quotas, evaluator, obj, old)
+            .map_err(|message| forbidden(ctx, obj, &message))?;
+        if dry_run || changed.is_empty() {
+            return Ok(());
+        }
+        let mut conflict = false;
+        for i in changed {
+            let mut updated = stored[i].clone();
+            updated["status"]["used"] = crate::api::resources::to_json(&quotas[i].used);
+            let revision = super::storage::revision_of(&stored[i])?;
+            match ctx
+                .storage()
+                .update(quotas_res, Some(ns), &quotas[i].name, &updated, revision)
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if e.code == 409 => {
+                    conflict = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if !conflict {
+            return Ok(());
+        }
+    }
+    Err(ApiError::internal(
+        "resource quota evaluation timed out".to_owned(),
+    ))
+}

@@ -639,13 +639,24 @@ impl Ctx {
         self.record_managed_fields(old, obj)?;
         match op {
             WriteOp::Create => strategy::prepare_create(&self.res, obj),
-            WriteOp::Update { old } => strategy::prepare_update(&self.res, obj, old),
+            WriteOp::Update { old } => {
+                // A binding also sets `PodScheduled=True` in the status (upstream binds at the
+                // storage layer); the update strategy would drop that.
+                let bound_status = (self.req.subresource.as_deref() == Some("binding"))
+                    .then(|| obj.get("status").cloned())
+                    .flatten();
+                strategy::prepare_update(&self.res, obj, old);
+                if let Some(status) = bound_status {
+                    obj["status"] = status;
+                }
+            }
         }
         if let WriteOp::Create = op {
             if self.res.namespaced {
                 namespace_lifecycle(self, obj).await?;
             }
             super::admission::admit_create(self, obj).await?;
+            super::admission::limit_ranger_default(self, obj).await?;
         }
         let custom_schema = super::crds::schema(&self.res).cloned();
         let mut errors = match (op, &custom_schema) {
@@ -663,12 +674,32 @@ impl Ctx {
                 validation::validate_create(&gvk.group, &gvk.version, &gvk.kind, obj)
             }
             (WriteOp::Update { old }, None) => {
+                // A binding assigns `spec.nodeName`, which pod updates may not change: upstream
+                // binds at the storage layer, without update validation.
+                let bound_old;
+                let old = if self.req.subresource.as_deref() == Some("binding") {
+                    let mut o = old.clone();
+                    o["spec"]["nodeName"] = obj["spec"]["nodeName"].clone();
+                    bound_old = o;
+                    &bound_old
+                } else {
+                    old
+                };
                 let mut errs =
                     validation::validate_update(&gvk.group, &gvk.version, &gvk.kind, obj, old);
                 errs.extend(immutable_identity(obj, old));
                 errs
             }
         };
+        if errors.is_empty() {
+            // Validating admission runs on valid objects only, as upstream.
+            let old = match op {
+                WriteOp::Update { old } => Some(old),
+                WriteOp::Create => None,
+            };
+            super::admission::limit_ranger_validate(self, obj, old.is_some()).await?;
+            super::admission::resource_quota(self, obj, old).await?;
+        }
         if self.res.gvk.group.is_empty() && self.res.gvk.kind == "Service" && errors.is_empty() {
             let old = match op {
                 WriteOp::Update { old } => Some(old),

@@ -1,5 +1,6 @@
 //! The command line: `orch server`, `orch agent`, `orch version`.
 
+mod agent;
 mod server;
 
 use std::io::IsTerminal;
@@ -36,11 +37,18 @@ pub enum Command {
 #[derive(clap::Args, Debug)]
 pub struct AgentArgs {
     /// URL of the server to join, e.g. https://10.0.0.1:6443
-    #[arg(long, env = "ORCH_URL")]
-    pub server: String,
+    #[arg(long, env = "ORCH_URL", required_unless_present = "simulate")]
+    pub server: Option<String>,
     /// Join token printed by the server (K10…::server:…)
-    #[arg(long, env = "ORCH_TOKEN", hide_env_values = true)]
-    pub token: String,
+    #[arg(
+        long,
+        env = "ORCH_TOKEN",
+        hide_env_values = true,
+        required_unless_present = "simulate"
+    )]
+    pub token: Option<String>,
+    #[command(flatten)]
+    pub sim: agent::SimArgs,
 }
 
 /// Logs go to stderr; `ORCH_LOG` (or `RUST_LOG`) selects levels, e.g. `ORCH_LOG=orch=debug`.
@@ -66,6 +74,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Server(args) => server::run(args),
         Command::Agent(args) => {
+            if args.sim.simulate.is_some() {
+                return agent::run_simulated(args.sim);
+            }
             let _ = (&args.server, &args.token);
             anyhow::bail!("the agent cannot join a server yet: node support is not built")
         }

@@ -62,6 +62,12 @@ pub struct ServerArgs {
     /// and tests only)
     #[arg(long, hide = true, default_value_t = 1)]
     pub debug_cronjob_clock_speed: u32,
+    /// Do not run the scheduler (pods stay Pending until something else binds them)
+    #[arg(long, env = "ORCH_DISABLE_SCHEDULER")]
+    pub disable_scheduler: bool,
+    /// Do not run the controllers (objects are stored but nothing acts on them)
+    #[arg(long, env = "ORCH_DISABLE_CONTROLLER_MANAGER")]
+    pub disable_controller_manager: bool,
 }
 
 impl ServerArgs {
@@ -102,6 +108,8 @@ impl ServerArgs {
                 })?;
         config.token = self.token;
         config.controllers.cronjob_clock_speed = self.debug_cronjob_clock_speed.max(1);
+        config.disable_scheduler = self.disable_scheduler;
+        config.disable_controller_manager = self.disable_controller_manager;
         Ok(config)
     }
 }

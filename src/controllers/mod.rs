@@ -4,6 +4,7 @@
 
 pub mod cronjob;
 pub mod daemonset;
+pub mod deployment;
 pub mod discovery;
 pub mod gc;
 pub mod history;
@@ -11,8 +12,11 @@ pub mod informers;
 pub mod job;
 pub mod namespace;
 pub mod podutil;
+pub mod replicaset;
+pub mod resourcequota;
 pub mod statefulset;
 pub mod ttlafterfinished;
+pub mod util;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -144,6 +148,10 @@ pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>
             )),
         ),
         (
+            "resourcequota",
+            tokio::spawn(resourcequota::run(ctx.clone())),
+        ),
+        (
             "garbage-collector",
             tokio::spawn(gc::run(
                 ctx.client.clone(),
@@ -158,6 +166,12 @@ pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>
         (
             "ttl-after-finished",
             tokio::spawn(ttlafterfinished::run(ctx.clone())),
+        ),
+        ("deployment", tokio::spawn(deployment::run(ctx.clone()))),
+        ("replicaset", tokio::spawn(replicaset::run(ctx.clone()))),
+        (
+            "replicationcontroller",
+            tokio::spawn(replicaset::run_replication_controllers(ctx.clone())),
         ),
     ]
 }

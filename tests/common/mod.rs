@@ -234,6 +234,116 @@ impl Drop for TestServer {
     }
 }
 
+/// A running `orch agent --simulate` (simulated nodes), killed and reaped on drop.
+pub struct SimAgent {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl SimAgent {
+    /// Sends SIGKILL: the nodes stop renewing their Leases (how tests lose a node).
+    pub fn kill(&mut self) {
+        // SAFETY: kill(2) on the PID of a child this fixture started and has not reaped.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+
+    /// Sends a signal (e.g. SIGTERM) without waiting.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: as in `kill`.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the agent to exit and returns its exit code.
+    pub fn wait(&mut self, timeout: Duration) -> Option<i32> {
+        eventually(timeout, || {
+            self.child
+                .try_wait()
+                .ok()
+                .flatten()
+                .map(|s| s.code().unwrap_or(-1))
+        })
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for SimAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl TestServer {
+    /// Starts `orch agent --simulate n` against this server with nodes `<prefix>0` …
+    /// `<prefix>{n-1}` (plus `extra` agent flags) and waits until they are all Ready.
+    pub fn simulate_nodes(&self, prefix: &str, n: usize, extra: &[&str]) -> SimAgent {
+        let mut child = Command::new(ORCH)
+            .args(["agent", "--simulate", &n.to_string(), "--kubeconfig"])
+            .arg(&self.kubeconfig)
+            .args(["--node-name-prefix", prefix])
+            .args(extra)
+            .env("ORCH_LOG", "info")
+            .env_remove("ORCH_URL")
+            .env_remove("ORCH_TOKEN")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start orch agent --simulate");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        let mut agent = SimAgent { child, log };
+        let names: Vec<String> = (0..n).map(|i| format!("{prefix}{i}")).collect();
+        let ready = eventually(Duration::from_secs(60), || {
+            if let Ok(Some(status)) = agent.child.try_wait() {
+                panic!("orch agent --simulate exited ({status}):\n{}", agent.log());
+            }
+            let out = self
+                .kubectl_cmd("1.33")
+                .args(["get", "nodes", "-o", "json"])
+                .output()
+                .ok()?;
+            let list: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+            let ready: std::collections::HashSet<&str> = list["items"]
+                .as_array()?
+                .iter()
+                .filter(|n| {
+                    n["status"]["conditions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                })
+                .filter_map(|n| n["metadata"]["name"].as_str())
+                .collect();
+            names
+                .iter()
+                .all(|n| ready.contains(n.as_str()))
+                .then_some(())
+        });
+        if ready.is_none() {
+            let log = agent.log();
+            agent.kill();
+            panic!("simulated nodes {prefix}0..{n} did not become Ready:\n{log}");
+        }
+        agent
+    }
+}
+
 /// Writes a file into `dir` and returns its path.
 pub fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
     let p = dir.join(name);

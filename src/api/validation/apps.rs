@@ -448,7 +448,31 @@ fn validate_stateful_set_spec(spec: &Value, path: &Path, opts: &StsOpts) -> Vec<
             errs.extend(template_selector_mismatch(spec, &tp));
         }
     }
-    errs.extend(validate_template_restart(spec, "StatefulSet", &tp));
+    // Containers may mount the claims of `volumeClaimTemplates` (each pod gets its own PVC as a
+    // volume of that name), so the template is checked with those volumes added.
+    let mut with_claims = spec.clone();
+    let claims: Vec<Value> = arr(spec, "volumeClaimTemplates")
+        .iter()
+        .filter_map(|c| c["metadata"]["name"].as_str())
+        .map(|name| serde_json::json!({"name": name, "persistentVolumeClaim": {"claimName": name}}))
+        .collect();
+    if !claims.is_empty()
+        && let Some(tspec) = with_claims
+            .pointer_mut("/template/spec")
+            .and_then(Value::as_object_mut)
+    {
+        let volumes = tspec
+            .entry("volumes")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(list) = volumes.as_array_mut() {
+            for claim in claims {
+                if !list.iter().any(|v| v["name"] == claim["name"]) {
+                    list.push(claim);
+                }
+            }
+        }
+    }
+    errs.extend(validate_template_restart(&with_claims, "StatefulSet", &tp));
     if opts.validate_claim_templates {
         for (i, claim) in arr(spec, "volumeClaimTemplates").iter().enumerate() {
             let cp = path.child("volumeClaimTemplates").index(i);

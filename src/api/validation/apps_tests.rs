@@ -378,3 +378,25 @@ fn controller_revisions() {
         vec!["data: Invalid value: {Spec:{X:1}}: field is immutable"]
     );
 }
+
+#[test]
+fn statefulset_containers_may_mount_their_claim_templates() {
+    let sts = serde_json::json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"serviceName": "web", "replicas": 1,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                "restartPolicy": "Always", "dnsPolicy": "ClusterFirst",
+                "containers": [{"name": "c", "image": "nginx", "imagePullPolicy": "IfNotPresent",
+                    "terminationMessagePolicy": "File",
+                    "volumeMounts": [{"name": "www", "mountPath": "/data"}]}]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "www"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}],
+            "podManagementPolicy": "OrderedReady", "updateStrategy": {"type": "RollingUpdate"},
+            "revisionHistoryLimit": 10}});
+    let errs = super::validate_stateful_set(&sts);
+    assert!(
+        !errs.iter().any(|e| e.to_string().contains("volumeMounts")),
+        "{errs:?}"
+    );
+}
