@@ -156,7 +156,7 @@ fn statefulset_ordered_creation_scale_down_and_rolling_update() {
         p["metadata"]["labels"]["controller-revision-hash"]
             .as_str()
             .unwrap()
-            .starts_with("")
+            .starts_with("web-")
     );
     let vol = p["spec"]["volumes"]
         .as_array()
@@ -317,7 +317,13 @@ fn statefulset_parallel_and_partition() {
             .into_iter()
             .find(|p| p["spec"]["containers"][0]["image"] == "busybox:v2")
     })
-    .expect("an updated pod");
+    .unwrap_or_else(|| {
+        panic!(
+            "no updated pod: {}\n{}",
+            get_json(&server, &["sts", "par"])["status"],
+            server.log()
+        )
+    });
     assert_eq!(name(&p), "par-2");
     set_phase(&server, "par-2", "Running", true);
     std::thread::sleep(Duration::from_secs(1));

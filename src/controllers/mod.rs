@@ -6,6 +6,7 @@ pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod discovery;
+pub mod events;
 pub mod gc;
 pub mod history;
 pub mod informers;
@@ -125,14 +126,8 @@ impl Context {
 
     /// An event recorder reporting as `controller` (e.g. `deployment-controller`), as upstream
     /// names its reporters; `kubectl describe` shows what it publishes.
-    pub fn recorder(&self, controller: &str) -> kube::runtime::events::Recorder {
-        kube::runtime::events::Recorder::new(
-            self.client.clone(),
-            kube::runtime::events::Reporter {
-                controller: controller.to_string(),
-                instance: None,
-            },
-        )
+    pub fn recorder(&self, controller: &str) -> events::Recorder {
+        events::Recorder::new(self.client.clone(), controller)
     }
 }
 

@@ -9,7 +9,9 @@ use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, OwnerReference};
 use kube::Resource;
 use kube::ResourceExt;
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::{Event, EventType};
+
+use crate::controllers::events::Recorder;
 use kube::runtime::reflector::Store;
 
 /// The controller ownerReference upstream puts on what a workload creates.

@@ -15,7 +15,9 @@ use k8s_openapi::api::core::v1::{
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{EventType, Recorder};
+use kube::runtime::events::EventType;
+
+use crate::controllers::events::Recorder;
 use kube::runtime::reflector::Store;
 use serde_json::json;
 
@@ -416,10 +418,9 @@ async fn create_pod(
     let labels = pod.metadata.labels.get_or_insert_with(Default::default);
     labels.insert(POD_NAME_LABEL.into(), pod_name.clone());
     labels.insert(POD_INDEX_LABEL.into(), ordinal.to_string());
-    let hash = revision
-        .strip_prefix(&format!("{set_name}-"))
-        .unwrap_or(revision);
-    labels.insert(REVISION_HASH_LABEL.into(), hash.to_string());
+    // Upstream labels StatefulSet pods with the whole revision name (`web-6c5c4c8d7b`), unlike
+    // DaemonSet pods, which carry the hash alone.
+    labels.insert(REVISION_HASH_LABEL.into(), revision.to_string());
     let pod_spec = pod.spec.get_or_insert_with(Default::default);
     pod_spec.hostname = Some(pod_name.clone());
     if !spec.service_name.clone().unwrap_or_default().is_empty() {

@@ -25,10 +25,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::controllers::events::Recorder;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use kube::Client;
-use kube::runtime::events::Recorder;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
