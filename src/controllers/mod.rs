@@ -3,9 +3,13 @@
 //! authorization, no network), exactly as they would over HTTPS.
 
 pub mod discovery;
+pub mod endpoints;
+pub mod endpointslice;
 pub mod gc;
 pub mod informers;
 pub mod namespace;
+pub mod rootca;
+pub mod serviceaccount;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,12 +80,16 @@ pub struct ControllerConfig {
     /// How long a node may go without renewing its Lease before it is marked `Unknown`
     /// (`--node-monitor-grace-period`, 40 s upstream).
     pub node_monitor_grace_period: Duration,
+    /// The cluster CA (PEM) published in every namespace as ConfigMap `kube-root-ca.crt`
+    /// (`--root-ca-file`); without one the root CA publisher does not run.
+    pub root_ca_pem: Option<String>,
 }
 
 impl Default for ControllerConfig {
     fn default() -> Self {
         ControllerConfig {
             node_monitor_grace_period: Duration::from_secs(40),
+            root_ca_pem: None,
         }
     }
 }
@@ -123,7 +131,7 @@ impl Context {
 
 /// Starts every controller; they stop when `ctx.shutdown` is cancelled. Returns their tasks.
 pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>)> {
-    vec![
+    let mut tasks = vec![
         (
             "namespace",
             tokio::spawn(namespace::run(
@@ -140,5 +148,18 @@ pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>
                 ctx.shutdown.clone(),
             )),
         ),
-    ]
+        ("endpoints", tokio::spawn(endpoints::run(ctx.clone()))),
+        (
+            "endpointslice",
+            tokio::spawn(endpointslice::run(ctx.clone())),
+        ),
+        (
+            "serviceaccount",
+            tokio::spawn(serviceaccount::run(ctx.clone())),
+        ),
+    ];
+    if let Some(ca) = ctx.config.root_ca_pem.clone() {
+        tasks.push(("root-ca-publisher", tokio::spawn(rootca::run(ctx, ca))));
+    }
+    tasks
 }
