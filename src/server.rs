@@ -174,9 +174,13 @@ impl Server {
             crate::controllers::controller_identity(),
         );
         let apiserver = tokio::spawn(self.apiserver.run(components.clone()));
+        let controller_config = crate::controllers::ControllerConfig {
+            root_ca_pem: Some(self.pki.server_ca_pem().to_owned()),
+            ..self.config.controllers.clone()
+        };
         let controller_context = crate::controllers::Context::new(
             client,
-            self.config.controllers.clone(),
+            controller_config,
             components.clone(),
         );
         let scheduler = (!self.config.disable_scheduler)

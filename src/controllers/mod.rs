@@ -6,6 +6,8 @@ pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod discovery;
+pub mod endpoints;
+pub mod endpointslice;
 pub mod events;
 pub mod gc;
 pub mod history;
@@ -15,6 +17,8 @@ pub mod namespace;
 pub mod podutil;
 pub mod replicaset;
 pub mod resourcequota;
+pub mod rootca;
+pub mod serviceaccount;
 pub mod statefulset;
 pub mod ttlafterfinished;
 pub mod util;
@@ -91,6 +95,9 @@ pub struct ControllerConfig {
     /// How many times faster than real time the CronJob controller's clock runs (1 = real
     /// time); a hidden debugging knob that lets tests see schedules fire quickly.
     pub cronjob_clock_speed: u32,
+    /// The cluster CA (PEM) published in every namespace as ConfigMap `kube-root-ca.crt`
+    /// (`--root-ca-file`); without one the root CA publisher does not run.
+    pub root_ca_pem: Option<String>,
 }
 
 impl Default for ControllerConfig {
@@ -98,6 +105,7 @@ impl Default for ControllerConfig {
         ControllerConfig {
             node_monitor_grace_period: Duration::from_secs(40),
             cronjob_clock_speed: 1,
+            root_ca_pem: None,
         }
     }
 }
@@ -133,7 +141,7 @@ impl Context {
 
 /// Starts every controller; they stop when `ctx.shutdown` is cancelled. Returns their tasks.
 pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>)> {
-    vec![
+    let mut tasks = vec![
         (
             "namespace",
             tokio::spawn(namespace::run(
@@ -168,5 +176,18 @@ pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>
             "replicationcontroller",
             tokio::spawn(replicaset::run_replication_controllers(ctx.clone())),
         ),
-    ]
+        ("endpoints", tokio::spawn(endpoints::run(ctx.clone()))),
+        (
+            "endpointslice",
+            tokio::spawn(endpointslice::run(ctx.clone())),
+        ),
+        (
+            "serviceaccount",
+            tokio::spawn(serviceaccount::run(ctx.clone())),
+        ),
+    ];
+    if let Some(ca) = ctx.config.root_ca_pem.clone() {
+        tasks.push(("root-ca-publisher", tokio::spawn(rootca::run(ctx, ca))));
+    }
+    tasks
 }
