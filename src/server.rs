@@ -178,11 +178,8 @@ impl Server {
             root_ca_pem: Some(self.pki.server_ca_pem().to_owned()),
             ..self.config.controllers.clone()
         };
-        let controller_context = crate::controllers::Context::new(
-            client,
-            controller_config,
-            components.clone(),
-        );
+        let controller_context =
+            crate::controllers::Context::new(client, controller_config, components.clone());
         let scheduler = (!self.config.disable_scheduler)
             .then(|| tokio::spawn(crate::scheduler::run(controller_context.clone())));
         let controllers = if self.config.disable_controller_manager {

@@ -74,7 +74,7 @@ fn wait_json(server: &TestServer, args: &[&str], what: &str, f: impl Fn(&Value) 
         let v = get_json(server, args);
         let ok = v.as_ref().is_some_and(&f);
         last = v.clone();
-        ok.then_some(v.unwrap())
+        ok.then(|| v.unwrap())
     });
     found.unwrap_or_else(|| panic!("{what}: `kubectl get {}` is now {last:#?}", args.join(" ")))
 }

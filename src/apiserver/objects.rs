@@ -849,10 +849,17 @@ async fn create(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     Ok(ctx.respond(StatusCode::CREATED, &created))
 }
 
-/// True when an update leaves an object being deleted with nothing left to wait for.
-fn should_delete_during_update(obj: &Value) -> bool {
+/// True when an update leaves an object being deleted with nothing left to wait for. A
+/// namespace also waits for its `spec.finalizers` (upstream's ShouldDeleteNamespaceDuringUpdate):
+/// a status write during its termination must not delete it before it is empty.
+fn should_delete_during_update(obj: &Value, namespace: bool) -> bool {
+    let spec_finalizers = namespace
+        && obj["spec"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty());
     meta::deletion_timestamp(obj).is_some()
         && meta::finalizers(obj).is_empty()
+        && !spec_finalizers
         && meta::metadata(obj)
             .and_then(|m| m.get("deletionGracePeriodSeconds"))
             .and_then(Value::as_i64)
@@ -946,7 +953,10 @@ where
             meta::resource_version(&old).to_owned(),
         );
         let dry_run = ctx.params.dry_run()?;
-        if should_delete_during_update(&new) {
+        if should_delete_during_update(
+            &new,
+            ctx.res.gvk.group.is_empty() && ctx.res.gvk.kind == "Namespace",
+        ) {
             ctx.state.allocators.undo(allocated);
             if dry_run {
                 return Ok((new, StatusCode::OK));

@@ -37,12 +37,17 @@ impl Resources {
 
     /// The preferred version of every served resource.
     pub async fn all(&self) -> Result<Vec<Served>, kube::Error> {
-        let mut cache = self.cache.lock().await;
-        if let Some((at, list)) = cache.as_ref() {
+        if let Some((at, list)) = self.cache.lock().await.as_ref() {
             if at.elapsed() < TTL {
                 return Ok(list.clone());
             }
         }
+        self.fresh().await
+    }
+
+    /// Like [`Resources::all`], but asks the API server now: for work that must not miss a
+    /// resource added moments ago (emptying a namespace right after a CRD was created).
+    pub async fn fresh(&self) -> Result<Vec<Served>, kube::Error> {
         let discovery = Discovery::new(self.client.clone()).run_aggregated().await?;
         let mut list = Vec::new();
         for group in discovery.groups() {
@@ -50,13 +55,8 @@ impl Resources {
                 list.push(served(ar, caps));
             }
         }
-        *cache = Some((Instant::now(), list.clone()));
+        *self.cache.lock().await = Some((Instant::now(), list.clone()));
         Ok(list)
-    }
-
-    /// Forgets the cached result (custom resources changed).
-    pub async fn invalidate(&self) {
-        *self.cache.lock().await = None;
     }
 
     /// The resource of an ownerReference's apiVersion and kind.

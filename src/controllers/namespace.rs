@@ -71,7 +71,7 @@ async fn reconcile(ns: Arc<Namespace>, ctx: Arc<Ctx>) -> Result<Action, Error> {
         return Ok(Action::await_change());
     }
     let mut report = Report::default();
-    let resources = match ctx.resources.all().await {
+    let resources = match ctx.resources.fresh().await {
         Ok(r) => r,
         Err(err) => {
             // Like upstream, a discovery failure is recorded; the namespace is retried.
