@@ -19,7 +19,8 @@ fn status_of(reply: &common::http::Reply) -> serde_json::Value {
 
 #[test]
 fn bad_input_is_refused_with_a_status_and_stores_nothing() {
-    let server = TestServer::start();
+    // API semantics alone: no controller may add objects (such as kube-root-ca.crt).
+    let server = TestServer::start_with(&["--disable-controller-manager"]);
     let http = Http::new(&server, true);
     let cm = |name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "b"}});
 
@@ -251,7 +252,8 @@ fn optimistic_concurrency_and_generation() {
 
 #[test]
 fn watch_semantics() {
-    let server = TestServer::start();
+    // API semantics alone: no controller may add objects (such as kube-root-ca.crt).
+    let server = TestServer::start_with(&["--disable-controller-manager"]);
     let http = Http::new(&server, true);
     let cm =
         |name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});

@@ -37,6 +37,16 @@ pub fn in_process_client(router: axum::Router, user: UserInfo) -> Client {
     let service = tower::ServiceBuilder::new()
         .map_request(move |mut req: http::Request<kube::client::Body>| {
             req.extensions_mut().insert(identity.clone());
+            // Names the field manager of the controllers' writes, as upstream's do.
+            if !req.headers().contains_key(http::header::USER_AGENT) {
+                req.headers_mut().insert(
+                    http::header::USER_AGENT,
+                    http::HeaderValue::from_static(concat!(
+                        "kube-controller-manager/",
+                        env!("CARGO_PKG_VERSION")
+                    )),
+                );
+            }
             req
         })
         .service(router);
