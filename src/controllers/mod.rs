@@ -3,9 +3,11 @@
 //! authorization, no network), exactly as they would over HTTPS.
 
 pub mod discovery;
+pub mod disruption;
 pub mod gc;
 pub mod informers;
 pub mod namespace;
+pub mod node_lifecycle;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -131,6 +133,11 @@ pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>
                 ctx.resources.clone(),
                 ctx.shutdown.clone(),
             )),
+        ),
+        ("disruption", tokio::spawn(disruption::run(ctx.clone()))),
+        (
+            "node-lifecycle",
+            tokio::spawn(node_lifecycle::run(ctx.clone())),
         ),
         (
             "garbage-collector",
