@@ -425,7 +425,9 @@ pub async fn bind_pod(ctx: &mut Ctx, node: &str) -> ApiResult<()> {
     result.map(|_| ())
 }
 
-/// `pods/<name>/eviction`: a graceful delete (disruption budgets are checked by the policy layer).
+/// `pods/<name>/eviction`: a graceful delete that honours PodDisruptionBudgets as upstream's
+/// `EvictionREST` does: a pod matched by one budget is evicted only while the budget allows a
+/// disruption (which is then used up and recorded in `status.disruptedPods`); otherwise 429.
 async fn eviction(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     let bytes = read_body(body, ctx.state.config.max_body).await?;
     let eviction = ctx.parse_object(&bytes, &Gvk::new("policy", "v1", "Eviction"))?;
@@ -439,12 +441,219 @@ async fn eviction(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     }
     opts.dry_run = ctx.params.dry_run()?;
     let name = ctx.name().to_owned();
+    let pod = ctx.storage().must_get(&ctx.res, ctx.ns(), &name).await?;
+    if !can_ignore_pdb(&pod) {
+        let unhealthy_ok = check_disruption_budgets(ctx, &pod, opts.dry_run).await?;
+        if unhealthy_ok && opts.resource_version.is_none() {
+            // An unhealthy pod evicted without using the budget: only if it is still the
+            // same (unhealthy) pod.
+            opts.resource_version = Some(meta::resource_version(&pod).to_owned());
+        }
+    }
+    if !opts.dry_run && !is_terminal(&pod) && meta::deletion_timestamp(&pod).is_none() {
+        add_disruption_target(ctx).await?;
+    }
     objects::delete_one(ctx, &name, &opts).await?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
         "application/json",
     ))
+}
+
+fn is_terminal(pod: &Value) -> bool {
+    matches!(
+        pod["status"]["phase"].as_str(),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+/// Pods whose eviction does not disrupt anything: being deleted, finished, or not started.
+fn can_ignore_pdb(pod: &Value) -> bool {
+    meta::deletion_timestamp(pod).is_some()
+        || matches!(
+            pod["status"]["phase"].as_str(),
+            Some("Succeeded" | "Failed" | "Pending")
+        )
+}
+
+fn pod_is_ready(pod: &Value) -> bool {
+    pod["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+}
+
+/// The 429 upstream answers when a budget forbids the eviction.
+fn budget_violation(cause: String) -> ApiError {
+    ApiError {
+        code: 429,
+        reason: "TooManyRequests",
+        message: "Cannot evict pod as it would violate the pod's disruption budget.".into(),
+        details: Some(Details {
+            causes: vec![Cause {
+                reason: "DisruptionBudget".into(),
+                message: cause,
+                field: String::new(),
+            }],
+            retry_after_seconds: Some(10),
+            ..Details::default()
+        }),
+    }
+}
+
+/// Checks (and uses up) the disruption budget covering `pod`. Returns true when the pod is
+/// unhealthy and may go without using the budget.
+async fn check_disruption_budgets(ctx: &mut Ctx, pod: &Value, dry_run: bool) -> ApiResult<bool> {
+    let registry = ctx.state.registry();
+    let pdb_res = registry
+        .get("policy", "v1", "poddisruptionbudgets")
+        .expect("built in")
+        .clone();
+    let labels = pod["metadata"]["labels"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let pod_name = meta::name(pod).to_owned();
+    for _ in 0..5 {
+        let page = ctx
+            .storage()
+            .list(&pdb_res, ctx.ns(), 0, None, None)
+            .await?;
+        let matching: Vec<&Value> = page
+            .items
+            .iter()
+            .filter(|pdb| {
+                // policy/v1: no selector selects nothing; an empty one selects everything.
+                let Some(sel) = pdb["spec"].get("selector").filter(|s| !s.is_null()) else {
+                    return false;
+                };
+                crate::api::selector::LabelSelector::from_object(sel)
+                    .is_ok_and(|s| s.matches(Some(&labels)))
+            })
+            .collect();
+        let pdb = match matching.as_slice() {
+            [] => return Ok(false),
+            [one] => (*one).clone(),
+            _ => {
+                return Err(ApiError::internal(
+                    "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+                ));
+            }
+        };
+        let status = &pdb["status"];
+        let current = status["currentHealthy"].as_i64().unwrap_or(0);
+        let desired = status["desiredHealthy"].as_i64().unwrap_or(0);
+        if !pod_is_ready(pod) {
+            if pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow" {
+                return Ok(true);
+            }
+            if current >= desired && desired > 0 {
+                return Ok(true);
+            }
+        }
+        let pdb_name = meta::name(&pdb).to_owned();
+        let generation = pdb["metadata"]["generation"].as_i64().unwrap_or(0);
+        if status["observedGeneration"].as_i64().unwrap_or(0) < generation {
+            return Err(budget_violation(format!(
+                "The disruption budget {pdb_name} is still being processed by the server."
+            )));
+        }
+        let allowed = status["disruptionsAllowed"].as_i64().unwrap_or(0);
+        if allowed < 0 {
+            return Err(ApiError::forbidden(format!(
+                "poddisruptionbudgets.policy {pdb_name:?} is forbidden: pdb disruptions allowed is negative"
+            )));
+        }
+        if status["disruptedPods"].as_object().map_or(0, |m| m.len()) > 2000 {
+            return Err(ApiError::forbidden(format!(
+                "poddisruptionbudgets.policy {pdb_name:?} is forbidden: DisruptedPods map too big - too many evictions not confirmed by PDB controller"
+            )));
+        }
+        if allowed == 0 {
+            return Err(budget_violation(format!(
+                "The disruption budget {pdb_name} needs {desired} healthy pods and has {current} currently"
+            )));
+        }
+        if dry_run {
+            return Ok(false);
+        }
+        let mut updated = pdb.clone();
+        updated["status"]["disruptionsAllowed"] = json!(allowed - 1);
+        if allowed - 1 == 0 {
+            let conditions = updated["status"]["conditions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let mut conditions: Vec<Value> = conditions
+                .into_iter()
+                .filter(|c| c["type"] != "DisruptionAllowed")
+                .collect();
+            conditions.push(json!({
+                "type": "DisruptionAllowed",
+                "status": "False",
+                "reason": "InsufficientPods",
+                "message": "",
+                "lastTransitionTime": meta::now(),
+                "observedGeneration": status["observedGeneration"],
+            }));
+            updated["status"]["conditions"] = Value::Array(conditions);
+        }
+        if !updated["status"]["disruptedPods"].is_object() {
+            updated["status"]["disruptedPods"] = json!({});
+        }
+        updated["status"]["disruptedPods"][&pod_name] = json!(meta::now());
+        let rev = super::storage::revision_of(&pdb)?;
+        match ctx
+            .storage()
+            .update(&pdb_res, ctx.ns(), &pdb_name, &updated, rev)
+            .await
+        {
+            Ok(_) => return Ok(false),
+            Err(e) if e.code == 409 => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(budget_violation(
+        "The disruption budget is being updated concurrently; try again.".into(),
+    ))
+}
+
+/// Marks the pod with the `DisruptionTarget` condition before it is deleted.
+async fn add_disruption_target(ctx: &mut Ctx) -> ApiResult<()> {
+    let result = guaranteed_update(
+        ctx,
+        |_, old| {
+            let mut new = old.clone();
+            let conditions = new["status"]["conditions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let mut conditions: Vec<Value> = conditions
+                .into_iter()
+                .filter(|c| c["type"] != "DisruptionTarget")
+                .collect();
+            conditions.push(json!({
+                "type": "DisruptionTarget",
+                "status": "True",
+                "reason": "EvictionByEvictionAPI",
+                "message": "Eviction API: evicting",
+                "lastProbeTime": null,
+                "lastTransitionTime": meta::now(),
+            }));
+            new["status"]["conditions"] = Value::Array(conditions);
+            meta::remove(&mut new, "resourceVersion");
+            Ok(new)
+        },
+        true,
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == 404 => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// `namespaces/<name>/finalize`: sets `spec.finalizers`; a terminating namespace with none left is

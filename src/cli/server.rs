@@ -55,6 +55,9 @@ pub struct ServerArgs {
     /// Cluster DNS domain
     #[arg(long, env = "ORCH_CLUSTER_DOMAIN", default_value = "cluster.local")]
     pub cluster_domain: String,
+    /// How long a node may go without renewing its Lease before it is marked NotReady (e.g. 40s)
+    #[arg(long, env = "ORCH_NODE_MONITOR_GRACE_PERIOD", default_value = "40s", value_parser = parse_duration)]
+    pub node_monitor_grace_period: Duration,
     /// Shared secret agents join with (generated if not set)
     #[arg(long, short = 't', env = "ORCH_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -110,8 +113,39 @@ impl ServerArgs {
         config.controllers.cronjob_clock_speed = self.debug_cronjob_clock_speed.max(1);
         config.disable_scheduler = self.disable_scheduler;
         config.disable_controller_manager = self.disable_controller_manager;
+        config.controllers.node_monitor_grace_period = self.node_monitor_grace_period;
         Ok(config)
     }
+}
+
+/// A Go-style duration: `40s`, `500ms`, `1m30s`, `2h`.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let err = || format!("{s:?} is not a duration such as 40s, 500ms or 1m30s");
+    let mut total = Duration::ZERO;
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return Err(err());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .ok_or_else(err)?;
+        let value: f64 = rest[..digits].parse().map_err(|_| err())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(err()),
+        };
+        rest = &rest[unit_len..];
+        total += Duration::try_from_secs_f64(value * scale).map_err(|_| err())?;
+    }
+    Ok(total)
 }
 
 /// How long a graceful shutdown may take before orch exits anyway.

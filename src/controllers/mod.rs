@@ -6,6 +6,7 @@ pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod discovery;
+pub mod disruption;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod events;
@@ -14,6 +15,7 @@ pub mod history;
 pub mod informers;
 pub mod job;
 pub mod namespace;
+pub mod node_lifecycle;
 pub mod podutil;
 pub mod replicaset;
 pub mod resourcequota;
@@ -159,6 +161,11 @@ pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>
                 ctx.resources.clone(),
                 ctx.shutdown.clone(),
             )),
+        ),
+        ("disruption", tokio::spawn(disruption::run(ctx.clone()))),
+        (
+            "node-lifecycle",
+            tokio::spawn(node_lifecycle::run(ctx.clone())),
         ),
         (
             "resourcequota",
