@@ -209,3 +209,81 @@ fn cordon_taints_unschedulable() {
     });
     assert!(clear.is_some(), "the taint goes with uncordon");
 }
+
+#[test]
+fn deployment_pods_on_a_lost_node_are_recreated_elsewhere() {
+    let server = TestServer::start_with(&["--node-monitor-grace-period", "4s"]);
+    let mut lost = server.simulate_nodes("gone-", 1, &[]);
+    let deployment = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      tolerations:
+      - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 2}
+      - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 2}
+      containers:
+      - name: main
+        image: busybox:1.36
+        command: ["sleep", "3600"]
+"#;
+    server
+        .kubectl_stdin("1.33", &["apply", "-f", "-"], deployment)
+        .ok();
+    server
+        .kubectl(&["rollout", "status", "deployment/web", "--timeout=30s"])
+        .ok();
+    let on_node = |node: &str| -> Vec<Value> {
+        let pods = server
+            .kubectl(&["get", "pods", "-l", "app=web", "-o", "json"])
+            .json();
+        pods["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["spec"]["nodeName"] == node)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(on_node("gone-0").len(), 2, "both replicas on the only node");
+
+    // A second node joins, then the first one's agent dies: its Lease stops being renewed.
+    let _kept = server.simulate_nodes("stay-", 1, &[]);
+    lost.kill();
+    let replaced = eventually(Duration::from_secs(60), || {
+        let pods = on_node("stay-0");
+        let ready = pods
+            .iter()
+            .filter(|p| {
+                p["metadata"]["deletionTimestamp"].is_null()
+                    && condition(p, "Ready")["status"] == "True"
+            })
+            .count();
+        (ready == 2).then_some(pods)
+    });
+    assert!(
+        replaced.is_some(),
+        "replacements run on stay-0; pods now: {:#?}\n{}",
+        server
+            .kubectl(&["get", "pods", "-o", "wide"])
+            .ok()
+            .to_string(),
+        server.log()
+    );
+    // The originals were evicted by the taint manager (they stay Terminating: no kubelet is
+    // left to confirm they stopped, as upstream).
+    for p in on_node("gone-0") {
+        assert!(p["metadata"]["deletionTimestamp"].is_string(), "{p:#}");
+    }
+    let deployment = server
+        .kubectl(&["get", "deployment", "web", "-o", "json"])
+        .json();
+    assert_eq!(deployment["status"]["availableReplicas"], 2);
+}

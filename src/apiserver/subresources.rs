@@ -485,8 +485,10 @@ fn pod_is_ready(pod: &Value) -> bool {
         .any(|c| c["type"] == "Ready" && c["status"] == "True")
 }
 
-/// The 429 upstream answers when a budget forbids the eviction.
-fn budget_violation(cause: String) -> ApiError {
+/// The 429 upstream answers when a budget forbids the eviction. Only a budget still being
+/// processed suggests a retry delay (10 s); with a `Retry-After`, client-go retries by itself,
+/// so `kubectl drain` would not report a plain budget violation until its retries ran out.
+fn budget_violation(cause: String, retry_after_seconds: Option<u32>) -> ApiError {
     ApiError {
         code: 429,
         reason: "TooManyRequests",
@@ -497,7 +499,7 @@ fn budget_violation(cause: String) -> ApiError {
                 message: cause,
                 field: String::new(),
             }],
-            retry_after_seconds: Some(10),
+            retry_after_seconds,
             ..Details::default()
         }),
     }
@@ -556,9 +558,10 @@ async fn check_disruption_budgets(ctx: &mut Ctx, pod: &Value, dry_run: bool) -> 
         let pdb_name = meta::name(&pdb).to_owned();
         let generation = pdb["metadata"]["generation"].as_i64().unwrap_or(0);
         if status["observedGeneration"].as_i64().unwrap_or(0) < generation {
-            return Err(budget_violation(format!(
-                "The disruption budget {pdb_name} is still being processed by the server."
-            )));
+            return Err(budget_violation(
+                format!("The disruption budget {pdb_name} is still being processed by the server."),
+                Some(10),
+            ));
         }
         let allowed = status["disruptionsAllowed"].as_i64().unwrap_or(0);
         if allowed < 0 {
@@ -572,9 +575,12 @@ async fn check_disruption_budgets(ctx: &mut Ctx, pod: &Value, dry_run: bool) -> 
             )));
         }
         if allowed == 0 {
-            return Err(budget_violation(format!(
-                "The disruption budget {pdb_name} needs {desired} healthy pods and has {current} currently"
-            )));
+            return Err(budget_violation(
+                format!(
+                    "The disruption budget {pdb_name} needs {desired} healthy pods and has {current} currently"
+                ),
+                None,
+            ));
         }
         if dry_run {
             return Ok(false);
@@ -617,6 +623,7 @@ async fn check_disruption_budgets(ctx: &mut Ctx, pod: &Value, dry_run: bool) -> 
     }
     Err(budget_violation(
         "The disruption budget is being updated concurrently; try again.".into(),
+        None,
     ))
 }
 

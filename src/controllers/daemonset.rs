@@ -61,6 +61,7 @@ pub async fn run(ctx: Context) {
     let pods = ctx.informers.get::<Pod>();
     let nodes = ctx.informers.get::<Node>();
     let revisions = ctx.informers.get::<ControllerRevision>();
+    let ready = ctx.informers.wait_synced();
     let shutdown = ctx.shutdown.clone();
     let trigger = shutdown.clone();
     let state = Arc::new(Ctx {
@@ -86,7 +87,7 @@ pub async fn run(ctx: Context) {
         .graceful_shutdown_on(async move { trigger.cancelled().await })
         .run(reconcile, error_policy, state)
         .for_each(|_| async {});
-    super::until_shutdown(run, sets.store(), shutdown).await;
+    super::until_shutdown(run, ready, shutdown).await;
 }
 
 fn error_policy(set: Arc<DaemonSet>, err: &Error, _: Arc<Ctx>) -> Action {

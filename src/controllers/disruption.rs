@@ -32,10 +32,7 @@ pub async fn run(ctx: Context) {
         let recorder = ctx.recorder("controllermanager");
         tokio::select! {
             _ = ctx.shutdown.cancelled() => return,
-            _ = async {
-                pdbs.store().wait_until_ready().await.ok();
-                pods.store().wait_until_ready().await.ok();
-            } => {}
+            _ = ctx.informers.wait_synced() => {}
         }
         let mut changes = futures::stream::select(
             pdbs.changes().map(|_| ()).boxed(),

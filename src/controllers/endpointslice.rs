@@ -112,7 +112,7 @@ pub async fn run(ctx: Context) {
         .graceful_shutdown_on(async move { trigger.cancelled().await })
         .run(reconcile, error_policy, state)
         .for_each(|_| async {});
-    super::until_shutdown(run, store, ctx.shutdown.clone()).await;
+    super::until_shutdown(run, ctx.informers.wait_synced(), ctx.shutdown.clone()).await;
     let _ = forget.await;
 }
 

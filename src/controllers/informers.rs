@@ -22,7 +22,7 @@ use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 /// How many changes a consumer may fall behind before it is resynchronised from the cache.
@@ -81,7 +81,7 @@ impl<K: Kind> Clone for Informer<K> {
 
 impl<K: Kind> Informer<K> {
     /// The cache: every object of the kind, cluster-wide. Empty until the first list completes
-    /// (`store().wait_until_ready()`).
+    /// (`Informers::wait_synced`).
     pub fn store(&self) -> Store<K> {
         self.store.clone()
     }
@@ -135,6 +135,8 @@ pub struct Informers {
     client: Client,
     shutdown: CancellationToken,
     started: Arc<Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
+    /// One flag per informer, true once its first list is in the cache.
+    synced: Arc<Mutex<Vec<watch::Receiver<bool>>>>,
 }
 
 impl Informers {
@@ -144,6 +146,24 @@ impl Informers {
             client,
             shutdown,
             started: Arc::default(),
+            synced: Arc::default(),
+        }
+    }
+
+    /// Resolves once every informer started so far has its first list in the cache (client-go's
+    /// `WaitForCacheSync`). A consumer takes its informers first, then waits here before it
+    /// acts on their caches.
+    ///
+    /// Consumers must wait here rather than on `Store::wait_until_ready`: kube-runtime's store
+    /// readiness wakes only the task that polled it last, so tasks sharing one store there can
+    /// sleep forever.
+    pub fn wait_synced(&self) -> impl Future<Output = ()> + Send + 'static {
+        let flags = self.synced.lock().expect("informers lock poisoned").clone();
+        async move {
+            for mut flag in flags {
+                // An error means the informer stopped (shutdown): nothing left to wait for.
+                let _ = flag.wait_for(|synced| *synced).await;
+            }
         }
     }
 
@@ -162,6 +182,11 @@ impl Informers {
         }
         let writer = Writer::<K>::default();
         let (changes, _) = broadcast::channel(CHANGE_BUFFER);
+        let (synced_tx, synced_rx) = watch::channel(false);
+        self.synced
+            .lock()
+            .expect("informers lock poisoned")
+            .push(synced_rx);
         let informer = Informer {
             store: writer.as_reader(),
             changes: changes.clone(),
@@ -173,7 +198,7 @@ impl Informers {
         tokio::spawn(async move {
             tokio::select! {
                 _ = shutdown.cancelled() => {}
-                _ = feed(api, writer, changes) => {}
+                _ = feed(api, writer, changes, synced_tx) => {}
             }
             tracing::debug!(%kind, "informer stopped");
         });
@@ -183,7 +208,12 @@ impl Informers {
 
 /// Runs the watch of one kind: keeps the cache and publishes changes, forever (the watcher
 /// retries with backoff and relists after a `410 Gone`).
-async fn feed<K: Kind>(api: Api<K>, mut writer: Writer<K>, changes: broadcast::Sender<Change<K>>) {
+async fn feed<K: Kind>(
+    api: Api<K>,
+    mut writer: Writer<K>,
+    changes: broadcast::Sender<Change<K>>,
+    synced: watch::Sender<bool>,
+) {
     let mut events = std::pin::pin!(watcher(api, watcher::Config::default()).default_backoff());
     // The cache as it was when a relist began, to announce objects that vanished meanwhile.
     let mut before_relist: Option<HashMap<ObjectRef<K>, Arc<K>>> = None;
@@ -225,6 +255,7 @@ async fn feed<K: Kind>(api: Api<K>, mut writer: Writer<K>, changes: broadcast::S
                 }
             }
             watcher::Event::InitDone => {
+                synced.send_replace(true);
                 let now = writer.as_reader().state();
                 if let Some(mut before) = before_relist.take() {
                     for obj in &now {

@@ -59,6 +59,7 @@ struct Ctx {
 pub async fn run(ctx: Context) {
     let jobs = ctx.informers.get::<Job>();
     let pods = ctx.informers.get::<Pod>();
+    let ready = ctx.informers.wait_synced();
     let shutdown = ctx.shutdown.clone();
     let trigger = shutdown.clone();
     let state = Arc::new(Ctx {
@@ -72,7 +73,7 @@ pub async fn run(ctx: Context) {
         .graceful_shutdown_on(async move { trigger.cancelled().await })
         .run(reconcile, error_policy, state)
         .for_each(|_| async {});
-    super::until_shutdown(run, jobs.store(), shutdown).await;
+    super::until_shutdown(run, ready, shutdown).await;
 }
 
 fn error_policy(job: Arc<Job>, err: &Error, _: Arc<Ctx>) -> Action {

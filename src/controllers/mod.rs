@@ -71,26 +71,28 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Drives a kube-runtime controller (built with `graceful_shutdown_on(shutdown)`) until it stops.
 ///
-/// kube-runtime only runs reconciles once its cache has synced, and its graceful shutdown waits
-/// for the queued ones; a shutdown before the first sync would therefore wait forever. Here a
-/// controller that never synced is dropped at once (it has started nothing), and one that did
-/// gets `SHUTDOWN_GRACE` to finish.
-pub async fn until_shutdown<K, F>(
-    run: F,
-    store: kube::runtime::reflector::Store<K>,
-    shutdown: CancellationToken,
-) where
-    K: kube::runtime::reflector::Lookup + Clone + 'static,
-    K::DynamicType: Eq + std::hash::Hash + Clone,
+/// The controller starts only once `ready` resolves (its informers synced, see
+/// [`informers::Informers::wait_synced`]), so it never acts on a partial cache. kube-runtime's
+/// graceful shutdown waits for queued reconciles, which never run before the first sync, so a
+/// shutdown before then would wait forever: a controller that never started is dropped at once,
+/// and one that did gets `SHUTDOWN_GRACE` to finish.
+pub async fn until_shutdown<F, R>(run: F, ready: R, shutdown: CancellationToken)
+where
     F: std::future::Future<Output = ()>,
+    R: std::future::Future,
 {
-    use futures::FutureExt as _;
+    let started = std::sync::atomic::AtomicBool::new(false);
+    let run = async {
+        ready.await;
+        started.store(true, std::sync::atomic::Ordering::Relaxed);
+        run.await
+    };
     let mut run = std::pin::pin!(run);
     tokio::select! {
         _ = &mut run => return,
         _ = shutdown.cancelled() => {}
     }
-    if store.wait_until_ready().now_or_never().is_none() {
+    if !started.load(std::sync::atomic::Ordering::Relaxed) {
         return;
     }
     if tokio::time::timeout(SHUTDOWN_GRACE, run).await.is_err() {

@@ -47,7 +47,13 @@ pub async fn run(client: Client, resources: Arc<Resources>, shutdown: Cancellati
         .graceful_shutdown_on(async move { trigger.cancelled().await })
         .run(reconcile, error_policy, ctx)
         .for_each(|_| async {});
-    super::until_shutdown(run, store, shutdown).await;
+    // The only other waiter on this store is the controller, which runs after it is ready.
+    super::until_shutdown(
+        run,
+        async move { store.wait_until_ready().await.ok() },
+        shutdown,
+    )
+    .await;
 }
 
 fn error_policy(ns: Arc<Namespace>, err: &Error, _: Arc<Ctx>) -> Action {

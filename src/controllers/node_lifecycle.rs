@@ -122,11 +122,7 @@ async fn monitor_health(ctx: Context) {
         .max(Duration::from_millis(200));
     tokio::select! {
         _ = ctx.shutdown.cancelled() => return,
-        _ = async {
-            nodes.store().wait_until_ready().await.ok();
-            leases.store().wait_until_ready().await.ok();
-            pods.store().wait_until_ready().await.ok();
-        } => {}
+        _ = ctx.informers.wait_synced() => {}
     }
     let mut health: HashMap<String, Health> = HashMap::new();
     let mut registered: std::collections::HashSet<String> = Default::default();
@@ -493,10 +489,7 @@ async fn evict_pods(ctx: Context) {
     let recorder = ctx.recorder("taint-eviction-controller");
     tokio::select! {
         _ = ctx.shutdown.cancelled() => return,
-        _ = async {
-            nodes.store().wait_until_ready().await.ok();
-            pods.store().wait_until_ready().await.ok();
-        } => {}
+        _ = ctx.informers.wait_synced() => {}
     }
     // When each pod's eviction was first scheduled, by uid.
     let mut scheduled: HashMap<String, (Instant, String)> = HashMap::new();

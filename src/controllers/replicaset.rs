@@ -190,7 +190,12 @@ pub async fn run(ctx: super::Context) {
         .graceful_shutdown_on(async move { trigger.cancelled().await })
         .run(reconcile_rs, error_policy, state)
         .for_each(|_| async {});
-    super::until_shutdown(controller, store, ctx.shutdown.clone()).await;
+    super::until_shutdown(
+        controller,
+        ctx.informers.wait_synced(),
+        ctx.shutdown.clone(),
+    )
+    .await;
 }
 
 /// Runs the ReplicationController controller until shutdown.
@@ -221,7 +226,12 @@ pub async fn run_replication_controllers(ctx: super::Context) {
         .graceful_shutdown_on(async move { trigger.cancelled().await })
         .run(reconcile_rc, error_policy_rc, state)
         .for_each(|_| async {});
-    super::until_shutdown(controller, store, ctx.shutdown.clone()).await;
+    super::until_shutdown(
+        controller,
+        ctx.informers.wait_synced(),
+        ctx.shutdown.clone(),
+    )
+    .await;
 }
 
 /// The pod informer, the expectations, and the pod changes that trigger owners; observing

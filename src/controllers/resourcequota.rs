@@ -49,6 +49,7 @@ struct Ctx {
 pub async fn run(ctx: Context) {
     let quotas = ctx.informers.get::<ResourceQuota>();
     let pods = ctx.informers.get::<Pod>();
+    let ready = ctx.informers.wait_synced();
     let quota_store = quotas.store();
     let by_namespace = quota_store.clone();
     let shutdown = ctx.shutdown.clone();
@@ -67,7 +68,7 @@ pub async fn run(ctx: Context) {
         .graceful_shutdown_on(async move { trigger.cancelled().await })
         .run(reconcile, error_policy, Arc::new(Ctx { ctx }))
         .for_each(|_| async {});
-    super::until_shutdown(run, quota_store, shutdown).await;
+    super::until_shutdown(run, ready, shutdown).await;
 }
 
 fn error_policy(quota: Arc<ResourceQuota>, err: &Error, _: Arc<Ctx>) -> Action {

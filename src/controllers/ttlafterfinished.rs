@@ -28,13 +28,14 @@ pub enum Error {
 
 pub async fn run(ctx: Context) {
     let jobs = ctx.informers.get::<Job>();
+    let ready = ctx.informers.wait_synced();
     let shutdown = ctx.shutdown.clone();
     let trigger = shutdown.clone();
     let run = Controller::for_stream(jobs.trigger_stream(), jobs.store())
         .graceful_shutdown_on(async move { trigger.cancelled().await })
         .run(reconcile, error_policy, Arc::new(ctx))
         .for_each(|_| async {});
-    super::until_shutdown(run, jobs.store(), shutdown).await;
+    super::until_shutdown(run, ready, shutdown).await;
 }
 
 fn error_policy(job: Arc<Job>, err: &Error, _: Arc<Context>) -> Action {

@@ -175,6 +175,7 @@ struct Scheduler {
     pods: Informer<Pod>,
     nodes: Informer<Node>,
     namespaces: Informer<Namespace>,
+    informers: crate::controllers::informers::Informers,
     recorder: Recorder,
     cache: Cache,
     queue: queue::Queue,
@@ -191,6 +192,7 @@ pub async fn run(ctx: Context) {
         pods: ctx.informers.get::<Pod>(),
         nodes: ctx.informers.get::<Node>(),
         namespaces: ctx.informers.get::<Namespace>(),
+        informers: ctx.informers.clone(),
         recorder: ctx.recorder(SCHEDULER_NAME),
         cache: Cache::default(),
         queue: queue::Queue::default(),
@@ -207,11 +209,7 @@ pub async fn run(ctx: Context) {
 
 impl Scheduler {
     async fn run(mut self, shutdown: tokio_util::sync::CancellationToken) {
-        let synced = async {
-            let _ = self.nodes.store().wait_until_ready().await;
-            let _ = self.pods.store().wait_until_ready().await;
-            let _ = self.namespaces.store().wait_until_ready().await;
-        };
+        let synced = self.informers.wait_synced();
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = synced => {}

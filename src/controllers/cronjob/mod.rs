@@ -86,6 +86,7 @@ struct Ctx {
 pub async fn run(ctx: Context) {
     let cronjobs = ctx.informers.get::<CronJob>();
     let jobs = ctx.informers.get::<Job>();
+    let ready = ctx.informers.wait_synced();
     let shutdown = ctx.shutdown.clone();
     let trigger = shutdown.clone();
     let state = Arc::new(Ctx {
@@ -99,7 +100,7 @@ pub async fn run(ctx: Context) {
         .graceful_shutdown_on(async move { trigger.cancelled().await })
         .run(reconcile, error_policy, state)
         .for_each(|_| async {});
-    super::until_shutdown(run, cronjobs.store(), shutdown).await;
+    super::until_shutdown(run, ready, shutdown).await;
 }
 
 fn error_policy(cj: Arc<CronJob>, err: &Error, _: Arc<Ctx>) -> Action {

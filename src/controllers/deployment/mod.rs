@@ -108,7 +108,12 @@ pub async fn run(ctx: super::Context) {
         .graceful_shutdown_on(async move { trigger.cancelled().await })
         .run(reconcile, error_policy, state)
         .for_each(|_| async {});
-    super::until_shutdown(controller, store, ctx.shutdown.clone()).await;
+    super::until_shutdown(
+        controller,
+        ctx.informers.wait_synced(),
+        ctx.shutdown.clone(),
+    )
+    .await;
 }
 
 /// The Deployment controlling a ReplicaSet, or for an orphan those whose selector matches it.
