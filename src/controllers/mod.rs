@@ -156,14 +156,7 @@ impl Context {
 /// Starts every controller; they stop when `ctx.shutdown` is cancelled. Returns their tasks.
 pub fn spawn_all(ctx: Context) -> Vec<(&'static str, tokio::task::JoinHandle<()>)> {
     let mut tasks = vec![
-        (
-            "namespace",
-            tokio::spawn(namespace::run(
-                ctx.client.clone(),
-                ctx.resources.clone(),
-                ctx.shutdown.clone(),
-            )),
-        ),
+        ("namespace", tokio::spawn(namespace::run(ctx.clone()))),
         ("disruption", tokio::spawn(disruption::run(ctx.clone()))),
         (
             "node-lifecycle",

@@ -11,10 +11,8 @@ use kube::api::{
     Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PropagationPolicy,
 };
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
 use super::discovery::Resources;
 
@@ -37,23 +35,20 @@ struct Ctx {
     resources: Arc<Resources>,
 }
 
-pub async fn run(client: Client, resources: Arc<Resources>, shutdown: CancellationToken) {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let ctx = Arc::new(Ctx { client, resources });
-    let controller = Controller::new(api, watcher::Config::default());
-    let store = controller.store();
+pub async fn run(ctx: super::Context) {
+    let namespaces = ctx.informers.get::<Namespace>();
+    let ready = ctx.informers.wait_synced();
+    let shutdown = ctx.shutdown.clone();
     let trigger = shutdown.clone();
-    let run = controller
+    let state = Arc::new(Ctx {
+        client: ctx.client.clone(),
+        resources: ctx.resources.clone(),
+    });
+    let run = Controller::for_stream(namespaces.trigger_stream(), namespaces.store())
         .graceful_shutdown_on(async move { trigger.cancelled().await })
-        .run(reconcile, error_policy, ctx)
+        .run(reconcile, error_policy, state)
         .for_each(|_| async {});
-    // The only other waiter on this store is the controller, which runs after it is ready.
-    super::until_shutdown(
-        run,
-        async move { store.wait_until_ready().await.ok() },
-        shutdown,
-    )
-    .await;
+    super::until_shutdown(run, ready, shutdown).await;
 }
 
 fn error_policy(ns: Arc<Namespace>, err: &Error, _: Arc<Ctx>) -> Action {
