@@ -1,0 +1,283 @@
+//! Control-plane benchmark: `cargo bench --bench controlplane`.
+//!
+//! Runs the release `orch server` (API server, scheduler, controllers) with simulated nodes from
+//! `orch agent --simulate`, in temporary data dirs, and measures:
+//! * scheduler throughput: 10,000 pods are created while the cluster has no node (they wait,
+//!   unschedulable), then 100 (or 1,000) simulated nodes join; pods bound per second from the
+//!   first binding to the last, as upstream's scheduler_perf counts them;
+//! * the server's RSS once those 10,000 pods are Running, and its peak;
+//! * a 1,000-replica Deployment on 100 simulated nodes: time from create to 1,000 available.
+//!
+//! Results go to stdout as Markdown, for BENCHMARKS.md. `PODS=n` changes the pod count.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::api::{Api, PostParams};
+use kube::runtime::{WatchStreamExt, watcher};
+use serde_json::json;
+
+const ORCH: &str = env!("CARGO_BIN_EXE_orch");
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Cluster {
+    server: Proc,
+    agents: Vec<Proc>,
+    kubeconfig: PathBuf,
+    client: kube::Client,
+    _dir: tempfile::TempDir,
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with(field)).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0)
+            })
+        })
+        .unwrap_or(0)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.0} MiB", kib as f64 / 1024.0)
+}
+
+async fn start_server() -> Cluster {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let child = Command::new(ORCH)
+        .args([
+            "server",
+            "--https-listen-port",
+            "0",
+            "--bind-address",
+            "127.0.0.1",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .arg("--write-kubeconfig")
+        .arg(&kubeconfig)
+        .env("ORCH_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start orch server");
+    let server = Proc(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = loop {
+        if let Ok(client) = orch::client::from_kubeconfig(&kubeconfig) {
+            if client.apiserver_version().await.is_ok() {
+                break client;
+            }
+        }
+        assert!(Instant::now() < deadline, "orch server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    Cluster {
+        server,
+        agents: Vec::new(),
+        kubeconfig,
+        client,
+        _dir: dir,
+    }
+}
+
+fn start_agent(kubeconfig: &Path, nodes: usize) -> Proc {
+    let child = Command::new(ORCH)
+        .args(["agent", "--simulate", &nodes.to_string(), "--kubeconfig"])
+        .arg(kubeconfig)
+        .args(["--node-name-prefix", "sim-"])
+        .env("ORCH_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start orch agent --simulate");
+    Proc(child)
+}
+
+fn pod(name: &str) -> Pod {
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "bench"}},
+        "spec": {"containers": [{"name": "c", "image": "busybox", "command": ["sleep", "infinity"],
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}
+    }))
+    .expect("a pod")
+}
+
+async fn create_pods(client: &kube::Client, n: usize) -> Duration {
+    let api: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let start = Instant::now();
+    futures::stream::iter(0..n)
+        .map(|i| {
+            let api = api.clone();
+            async move {
+                api.create(&PostParams::default(), &pod(&format!("bench-{i:05}")))
+                    .await
+                    .expect("create pod");
+            }
+        })
+        .buffer_unordered(32)
+        .collect::<()>()
+        .await;
+    start.elapsed()
+}
+
+/// Watches pods until `n` are bound (`bound`) or Running (`running`); returns the instants of
+/// the first and the last.
+async fn watch_pods(client: &kube::Client, n: usize, running: bool) -> (Instant, Instant) {
+    let api: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let mut seen = HashSet::new();
+    let mut first = None;
+    let mut events = std::pin::pin!(watcher(api, watcher::Config::default()).applied_objects());
+    while let Some(pod) = events.try_next().await.expect("watch pods") {
+        let done = if running {
+            pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+        } else {
+            pod.spec
+                .as_ref()
+                .and_then(|s| s.node_name.as_ref())
+                .is_some()
+        };
+        if done && seen.insert(pod.metadata.name.clone().unwrap_or_default()) {
+            first.get_or_insert_with(Instant::now);
+            if seen.len() == n {
+                return (first.unwrap(), Instant::now());
+            }
+        }
+    }
+    panic!("pod watch ended");
+}
+
+async fn wait_nodes_ready(client: &kube::Client, n: usize) {
+    let api: Api<Node> = Api::all(client.clone());
+    loop {
+        let list = api.list(&Default::default()).await.expect("list nodes");
+        let ready = list
+            .items
+            .iter()
+            .filter(|node| {
+                node.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+            })
+            .count();
+        if ready >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn scheduler_throughput(pods: usize, nodes: usize) -> (String, Option<String>) {
+    let mut cluster = start_server().await;
+    let created = create_pods(&cluster.client, pods).await;
+    // Let the scheduler find them unschedulable (no node yet) before the nodes join.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let watch = {
+        let client = cluster.client.clone();
+        tokio::spawn(async move { watch_pods(&client, pods, false).await })
+    };
+    let joined = Instant::now();
+    cluster.agents.push(start_agent(&cluster.kubeconfig, nodes));
+    let (first, last) = watch.await.expect("watch task");
+    let window = last - first;
+    let row = format!(
+        "| {pods} pods on {nodes} nodes | {:.0} pods/s | {:.2} s | {:.2} s | {:.0}/s |",
+        pods as f64 / window.as_secs_f64(),
+        window.as_secs_f64(),
+        (last - joined).as_secs_f64(),
+        pods as f64 / created.as_secs_f64(),
+    );
+    let mut memory = None;
+    if nodes == 100 {
+        // Memory with every pod Running (the simulated kubelets report their status).
+        let _ = watch_pods(&cluster.client, pods, true).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let pid = cluster.server.0.id();
+        let agent = cluster.agents[0].0.id();
+        memory = Some(format!(
+            "Server with {pods} Running pods on {nodes} nodes: RSS {}, peak {} (simulating agent: {})",
+            mib(rss_kib(pid, "VmRSS:")),
+            mib(rss_kib(pid, "VmHWM:")),
+            mib(rss_kib(agent, "VmRSS:")),
+        ));
+    }
+    (row, memory)
+}
+
+async fn deployment_rollout(replicas: i32, nodes: usize) -> String {
+    let mut cluster = start_server().await;
+    cluster.agents.push(start_agent(&cluster.kubeconfig, nodes));
+    wait_nodes_ready(&cluster.client, nodes).await;
+    let api: Api<Deployment> = Api::namespaced(cluster.client.clone(), "default");
+    let deployment: Deployment = serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "bench"},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "bench"}},
+            "template": {"metadata": {"labels": {"app": "bench"}},
+                "spec": {"containers": [{"name": "c", "image": "busybox", "command": ["sleep", "infinity"]}]}}}
+    }))
+    .expect("a deployment");
+    let start = Instant::now();
+    api.create(&PostParams::default(), &deployment)
+        .await
+        .expect("create deployment");
+    loop {
+        let d = api.get("bench").await.expect("get deployment");
+        let available = d.status.and_then(|s| s.available_replicas).unwrap_or(0);
+        if available >= replicas {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    format!(
+        "| Deployment of {replicas} replicas on {nodes} nodes: create → {replicas} available | {:.2} s |",
+        start.elapsed().as_secs_f64()
+    )
+}
+
+fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pods: usize = std::env::var("PODS")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(10_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let (big, _) = scheduler_throughput(pods, 1000).await;
+        let (small, memory) = scheduler_throughput(pods, 100).await;
+        let rollout = deployment_rollout(1000, 100).await;
+        println!(
+            "| scheduling | throughput | first → last bind | nodes join → last bind | create rate |"
+        );
+        println!("|---|---|---|---|---|");
+        println!("{small}\n{big}\n");
+        if let Some(m) = memory {
+            println!("{m}\n");
+        }
+        println!("| rollout | time |\n|---|---|\n{rollout}");
+    });
+}
