@@ -58,7 +58,7 @@ pub fn is_terminating(pod: &Pod) -> bool {
 
 /// `podutil.IsPodReady`: the `Ready` condition is `True`.
 pub fn is_ready(pod: &Pod) -> bool {
-    ready_since(pod).is_some()
+    super::util::is_pod_ready(pod)
 }
 
 /// When the pod became Ready, if it is.
