@@ -1,11 +1,10 @@
 //! LimitRange defaults and bounds (LimitRanger admission) and ResourceQuota accounting (quota
 //! admission + the quota controller), driven with the real kubectl.
 
-mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, eventually};
+use crate::common::{TestServer, eventually};
 
 const LIMITS: &str = r#"
 apiVersion: v1

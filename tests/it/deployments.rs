@@ -4,7 +4,6 @@
 //! Pods become Running/Ready through `FakeKubelet`, which marks pending pods ready through the
 //! status subresource as a kubelet would report them.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::io::BufReader;
@@ -13,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{TestServer, eventually};
+use crate::common::{TestServer, eventually};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -32,7 +31,7 @@ impl FakeKubelet {
         let cache = s.dir.path().join("cache-fake-kubelet");
         let thread = std::thread::spawn(move || {
             let kubectl = |args: &[&str]| {
-                std::process::Command::new(common::kubectl_path("1.33"))
+                std::process::Command::new(crate::common::kubectl_path("1.33"))
                     .arg("--kubeconfig")
                     .arg(&kubeconfig)
                     .arg("--cache-dir")

@@ -1,11 +1,10 @@
 //! The scheduler against a real `orch server`, driven and observed with the real kubectl: nodes
 //! are plain Node objects whose status the test sets (no kubelet).
 
-mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, eventually};
+use crate::common::{TestServer, eventually};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(30);

@@ -6,12 +6,11 @@
 //! subresource), so they exercise the controllers alone, independently of the scheduler and
 //! of simulated nodes.
 
-mod common;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{TestServer, eventually, write};
+use crate::common::{TestServer, eventually, write};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);

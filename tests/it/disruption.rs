@@ -1,14 +1,13 @@
 //! PodDisruptionBudgets: the disruption controller's status and the eviction subresource, driven
 //! by `kubectl drain` on a simulated node.
 
-mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{TestServer, eventually};
+use crate::common::{TestServer, eventually};
 
 /// Pods owned (as controller) by a ConfigMap: `kubectl drain` only evicts pods with a
 /// controller, and no workload controller will add or remove pods behind the test's back.

@@ -106,7 +106,7 @@ fn crash_child_process() {
 fn run_child_and_kill(path: &Path, round: usize, after: Duration) -> Vec<Ack> {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
-            "crash_child_process",
+            "store_crash::crash_child_process",
             "--exact",
             "--nocapture",
             "--test-threads=1",

@@ -1,11 +1,10 @@
 //! The official Python `kubernetes` client (PyPI, in a virtualenv) against a real `orch server`.
 
-mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{TestServer, repo_path};
+use crate::common::{TestServer, repo_path};
 
 /// The Python client release the test pins.
 const CLIENT: &str = "kubernetes==37.0.2";

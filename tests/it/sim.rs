@@ -1,11 +1,10 @@
 //! Simulated nodes (`orch agent --simulate`): they look like real kubelets to kubectl and drive
 //! the pods bound to them.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestServer, eventually};
+use crate::common::{TestServer, eventually};
 
 fn words(line: &str) -> Vec<&str> {
     line.split_whitespace().collect()

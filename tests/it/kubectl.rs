@@ -1,13 +1,12 @@
 //! The real kubectl, every release from 1.27 to 1.33, against a real `orch server`: the commands of
 //! the course and of everyday use, asserting on what kubectl prints.
 
-mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Run, TestServer, eventually, repo_path, write};
+use crate::common::{Run, TestServer, eventually, repo_path, write};
 
 fn course(name: &str) -> String {
     repo_path(&format!("examples/course/{name}"))

@@ -4,11 +4,10 @@
 //! Pods get their IP and readiness through `kubectl patch --subresource=status`, as a kubelet
 //! would report them.
 
-mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, eventually};
+use crate::common::{TestServer, eventually};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);

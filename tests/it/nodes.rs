@@ -1,11 +1,10 @@
 //! The node lifecycle controller: lost nodes become NotReady/Unknown and tainted, their pods
 //! are marked not ready and evicted by the taint-based eviction.
 
-mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, eventually};
+use crate::common::{TestServer, eventually};
 use serde_json::Value;
 
 fn pod(name: &str, node: &str, unreachable_seconds: Option<u32>) -> String {

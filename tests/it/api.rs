@@ -1,15 +1,14 @@
 //! The API over raw HTTPS: bad input gets a clear 4xx Status and changes nothing; authentication;
 //! optimistic concurrency; watch semantics.
 
-mod common;
 
-use common::TestServer;
-use common::http::Http;
+use crate::common::TestServer;
+use crate::common::http::Http;
 use serde_json::json;
 
 const CMS: &str = "/api/v1/namespaces/default/configmaps";
 
-fn status_of(reply: &common::http::Reply) -> serde_json::Value {
+fn status_of(reply: &crate::common::http::Reply) -> serde_json::Value {
     let s = reply.json();
     assert_eq!(s["kind"], "Status", "{s}");
     assert_eq!(s["status"], "Failure");
