@@ -8,7 +8,14 @@
 //! * the server's RSS once those 10,000 pods are Running, and its peak;
 //! * a 1,000-replica Deployment on 100 simulated nodes: time from create to 1,000 available.
 //!
-//! Results go to stdout as Markdown, for BENCHMARKS.md. `PODS=n` changes the pod count.
+//! Results go to stdout as Markdown, for BENCHMARKS.md. Environment:
+//! * `PODS=n` changes the pod count;
+//! * `SCENARIO=memory|schedule|rollout` runs one part only (memory: the 100-node scheduling run
+//!   and the RSS; schedule: the 1,000-node run);
+//! * `ORCH_BIN=path` runs another `orch` build (say `target/profiling/orch`, which has symbols);
+//! * `ATTACH='command with {pid}'` starts a profiler on each server once it is up, for instance
+//!   `ATTACH='heaptrack -p {pid} -o /tmp/orch'` or `ATTACH='perf record -g -p {pid} -o /tmp/perf.data'`;
+//!   servers are stopped with SIGTERM so the profiler can write its data.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -22,20 +29,34 @@ use kube::api::{Api, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::json;
 
-const ORCH: &str = env!("CARGO_BIN_EXE_orch");
+fn orch_bin() -> String {
+    std::env::var("ORCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_orch").to_string())
+}
 
+/// A child process: asked to stop with SIGTERM when dropped, killed if it has not within 20 s.
 struct Proc(Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        // SAFETY: kill(2) on the PID of a child we have not reaped yet.
+        unsafe { libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
 
 struct Cluster {
-    server: Proc,
+    // Dropped in this order: agents, then the server, then any attached profiler.
     agents: Vec<Proc>,
+    server: Proc,
+    attached: Option<Child>,
     kubeconfig: PathBuf,
     client: kube::Client,
     _dir: tempfile::TempDir,
@@ -63,7 +84,7 @@ fn mib(kib: u64) -> String {
 async fn start_server() -> Cluster {
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = dir.path().join("kubeconfig");
-    let child = Command::new(ORCH)
+    let child = Command::new(orch_bin())
         .args([
             "server",
             "--https-listen-port",
@@ -91,17 +112,42 @@ async fn start_server() -> Cluster {
         assert!(Instant::now() < deadline, "orch server did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    let attached = std::env::var("ATTACH").ok().map(|template| {
+        let command = template.replace("{pid}", &server.0.id().to_string());
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let child = Command::new(words[0])
+            .args(&words[1..])
+            .spawn()
+            .expect("start the ATTACH command");
+        // Give the profiler time to attach before the load starts.
+        std::thread::sleep(Duration::from_secs(3));
+        child
+    });
     Cluster {
-        server,
         agents: Vec::new(),
+        server,
+        attached,
         kubeconfig,
         client,
         _dir: dir,
     }
 }
 
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.agents.clear();
+        // The server is stopped when its field drops, after this; wait for the profiler then.
+        if let Some(mut profiler) = self.attached.take() {
+            // SAFETY: as in `Proc::drop`.
+            unsafe { libc::kill(self.server.0.id() as libc::pid_t, libc::SIGTERM) };
+            let _ = self.server.0.wait();
+            let _ = profiler.wait();
+        }
+    }
+}
+
 fn start_agent(kubeconfig: &Path, nodes: usize) -> Proc {
-    let child = Command::new(ORCH)
+    let child = Command::new(orch_bin())
         .args(["agent", "--simulate", &nodes.to_string(), "--kubeconfig"])
         .arg(kubeconfig)
         .args(["--node-name-prefix", "sim-"])
@@ -266,18 +312,39 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    let scenario = std::env::var("SCENARIO").unwrap_or_default();
+    let runs = |name: &str| scenario.is_empty() || scenario == name;
     rt.block_on(async {
-        let (big, _) = scheduler_throughput(pods, 1000).await;
-        let (small, memory) = scheduler_throughput(pods, 100).await;
-        let rollout = deployment_rollout(1000, 100).await;
-        println!(
-            "| scheduling | throughput | first → last bind | nodes join → last bind | create rate |"
-        );
-        println!("|---|---|---|---|---|");
-        println!("{small}\n{big}\n");
+        let big = match runs("schedule") {
+            true => Some(scheduler_throughput(pods, 1000).await.0),
+            false => None,
+        };
+        let (small, memory) = match runs("memory") {
+            true => {
+                let (row, memory) = scheduler_throughput(pods, 100).await;
+                (Some(row), memory)
+            }
+            false => (None, None),
+        };
+        let rollout = match runs("rollout") {
+            true => Some(deployment_rollout(1000, 100).await),
+            false => None,
+        };
+        if small.is_some() || big.is_some() {
+            println!(
+                "| scheduling | throughput | first → last bind | nodes join → last bind | create rate |"
+            );
+            println!("|---|---|---|---|---|");
+            for row in small.iter().chain(big.iter()) {
+                println!("{row}");
+            }
+            println!();
+        }
         if let Some(m) = memory {
             println!("{m}\n");
         }
-        println!("| rollout | time |\n|---|---|\n{rollout}");
+        if let Some(rollout) = rollout {
+            println!("| rollout | time |\n|---|---|\n{rollout}");
+        }
     });
 }

@@ -2,6 +2,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: with glibc, allocation was a quarter of the control
+/// plane's CPU time and its per-thread arenas added ~50 % to the server's RSS (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = orch::cli::Cli::parse();
     orch::cli::init_tracing();

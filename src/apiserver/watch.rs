@@ -2,6 +2,7 @@
 //! synthetic ADDED events for the current state when no resourceVersion is given, bookmarks, and
 //! upstream's 410 Expired when the history is gone.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -237,9 +238,19 @@ impl Encoder<'_> {
 struct Decoded {
     /// The object (stored version) with the event's revision.
     obj: Option<Value>,
-    prev: Option<Value>,
+    /// The previous object: decoded only for a watcher with a selector, which must tell
+    /// whether the object was in its selection before.
+    prev: std::sync::OnceLock<Option<Value>>,
     /// `obj` as JSON, spliced from the stored bytes.
     obj_json: Option<Bytes>,
+}
+
+impl Decoded {
+    fn prev(&self, event: &Event) -> Option<&Value> {
+        self.prev
+            .get_or_init(|| (event.prev_kv.as_ref()).and_then(|kv| Storage::decode(kv).ok()))
+            .as_ref()
+    }
 }
 
 fn decoded(event: &Event) -> &Decoded {
@@ -253,10 +264,7 @@ fn decoded(event: &Event) -> &Decoded {
             }
             Decoded {
                 obj,
-                prev: event
-                    .prev_kv
-                    .as_ref()
-                    .and_then(|kv| Storage::decode(kv).ok()),
+                prev: std::sync::OnceLock::new(),
                 obj_json: Storage::raw_with_revision(&event.kv.value, event.revision())
                     .map(Bytes::from),
             }
@@ -266,29 +274,34 @@ fn decoded(event: &Event) -> &Decoded {
 
 /// Turns a store event into a watch event for this watcher: an object entering the selection is
 /// ADDED, one leaving it is DELETED. Returns the event type and the object (served version), and
-/// its JSON when it can be reused as is.
-fn translate(
+/// its JSON when it can be reused as is. The shared decoded object is borrowed, not copied,
+/// unless it must be converted to another version: every watcher of a kind sees every event.
+fn translate<'e>(
     ctx: &Ctx,
     filter: &Filter,
-    event: &Event,
-) -> Option<(&'static str, Value, Option<Bytes>)> {
+    event: &'e Event,
+) -> Option<(&'static str, Cow<'e, Value>, Option<Bytes>)> {
     let d = decoded(event);
     let identity = crate::api::convert::is_identity(&ctx.res);
-    let served = |o: &Value| {
+    let served = |o: &'e Value| -> Cow<'e, Value> {
         if identity {
-            o.clone()
+            Cow::Borrowed(o)
         } else {
-            ctx.served(o.clone())
+            Cow::Owned(ctx.served(o.clone()))
         }
     };
     let obj = served(d.obj.as_ref()?);
     let json = if identity { d.obj_json.clone() } else { None };
-    let matches = |o: &Value| filter.is_everything() || filter.matches(&ctx.res, o);
+    let everything = filter.is_everything();
+    let matches = |o: &Value| everything || filter.matches(&ctx.res, o);
     let kind = match event.kind {
         EventKind::Create => matches(&obj).then_some("ADDED")?,
         EventKind::Update => {
             let now = matches(&obj);
-            let before = d.prev.as_ref().is_some_and(|p| matches(&served(p)));
+            let before = match everything {
+                true => event.prev_kv.is_some(),
+                false => d.prev(event).is_some_and(|p| matches(&served(p))),
+            };
             match (before, now) {
                 (true, true) => "MODIFIED",
                 (false, true) => "ADDED",

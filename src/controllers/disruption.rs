@@ -50,6 +50,11 @@ pub async fn run(ctx: Context) {
                     while futures::FutureExt::now_or_never(changes.next()).flatten().is_some() {}
                 }
             }
+            let budgets = pdbs.store().state();
+            if budgets.is_empty() {
+                // Nothing to compute; indexing every pod for nothing cost CPU on every change.
+                continue;
+            }
             let all_pods = pods.store().state();
             let mut by_ns: HashMap<String, Vec<&Pod>> = HashMap::new();
             for p in &all_pods {
@@ -58,7 +63,7 @@ pub async fn run(ctx: Context) {
                     .or_default()
                     .push(p.as_ref());
             }
-            for pdb in pdbs.store().state() {
+            for pdb in budgets {
                 let ns = pdb.namespace().unwrap_or_default();
                 let matching =
                     matching_pods(&pdb, by_ns.get(&ns).map(Vec::as_slice).unwrap_or(&[]));

@@ -49,6 +49,20 @@ pub struct Recorder {
     cache: Arc<Mutex<HashMap<Key, Seen>>>,
 }
 
+/// Makes room in a full cache: forgets expired series, and if that is not enough, the older
+/// half. Done in one pass when the cache fills, not on every event (which cost O(n) each).
+fn forget_oldest(cache: &mut HashMap<Key, Seen>, now: Instant) {
+    cache.retain(|_, s| now.duration_since(s.last) < SERIES_TTL);
+    if cache.len() < MAX_CACHED {
+        return;
+    }
+    let mut lasts: Vec<Instant> = cache.values().map(|s| s.last).collect();
+    let middle = lasts.len() / 2;
+    let (_, median, _) = lasts.select_nth_unstable(middle);
+    let median = *median;
+    cache.retain(|_, s| s.last > median);
+}
+
 fn reference_key(r: &ObjectReference) -> (String, String, String, String, String) {
     (
         r.api_version.clone().unwrap_or_default(),
@@ -86,12 +100,14 @@ impl Recorder {
         // repeats at worst make two events.
         let repeat = {
             let mut cache = self.cache.lock().await;
-            cache.retain(|_, s| now.duration_since(s.last) < SERIES_TTL);
-            cache.get_mut(&key).map(|seen| {
-                seen.count += 1;
-                seen.last = now;
-                (seen.namespace.clone(), seen.name.clone(), seen.count)
-            })
+            cache
+                .get_mut(&key)
+                .filter(|seen| now.duration_since(seen.last) < SERIES_TTL)
+                .map(|seen| {
+                    seen.count += 1;
+                    seen.last = now;
+                    (seen.namespace.clone(), seen.name.clone(), seen.count)
+                })
         };
         if let Some((namespace, name, count)) = repeat {
             let patch = serde_json::json!({"series": EventSeries {
@@ -142,13 +158,7 @@ impl Recorder {
         let created = api.create(&PostParams::default(), &event).await?;
         let mut cache = self.cache.lock().await;
         if cache.len() >= MAX_CACHED {
-            if let Some(oldest) = cache
-                .iter()
-                .min_by_key(|(_, s)| s.last)
-                .map(|(k, _)| k.clone())
-            {
-                cache.remove(&oldest);
-            }
+            forget_oldest(&mut cache, now);
         }
         cache.insert(
             key,
@@ -160,5 +170,58 @@ impl Recorder {
             },
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(i: usize) -> Key {
+        Key {
+            warning: false,
+            reason: "Created".into(),
+            action: String::new(),
+            note: format!("pod-{i}"),
+            regarding: Default::default(),
+        }
+    }
+
+    fn seen(last: Instant) -> Seen {
+        Seen {
+            namespace: "default".into(),
+            name: "e".into(),
+            count: 1,
+            last,
+        }
+    }
+
+    #[test]
+    fn a_full_cache_forgets_expired_series_first() {
+        let now = Instant::now() + SERIES_TTL * 2;
+        let mut cache = HashMap::new();
+        for i in 0..MAX_CACHED {
+            let last = if i % 4 == 0 { now - SERIES_TTL } else { now };
+            cache.insert(key(i), seen(last));
+        }
+        forget_oldest(&mut cache, now);
+        assert_eq!(cache.len(), MAX_CACHED - MAX_CACHED / 4);
+        assert!(!cache.contains_key(&key(0)));
+        assert!(cache.contains_key(&key(1)));
+    }
+
+    #[test]
+    fn a_full_cache_of_live_series_keeps_the_newer_half() {
+        let start = Instant::now();
+        let mut cache = HashMap::new();
+        for i in 0..MAX_CACHED {
+            cache.insert(key(i), seen(start + Duration::from_millis(i as u64)));
+        }
+        let now = start + Duration::from_secs(1);
+        forget_oldest(&mut cache, now);
+        assert_eq!(cache.len(), MAX_CACHED / 2 - 1);
+        assert!(cache.contains_key(&key(MAX_CACHED - 1)));
+        assert!(!cache.contains_key(&key(0)));
+        assert!(!cache.contains_key(&key(MAX_CACHED / 2)));
     }
 }

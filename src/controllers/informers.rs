@@ -206,6 +206,20 @@ impl Informers {
     }
 }
 
+/// Drops what no consumer reads before an object is cached: `managedFields`, which were more
+/// than half of a cached Pod's memory (upstream's scheduler and controller manager strip them
+/// with an informer transform too).
+fn strip<K: Kind>(event: &mut watcher::Event<K>) {
+    match event {
+        watcher::Event::Apply(obj)
+        | watcher::Event::InitApply(obj)
+        | watcher::Event::Delete(obj) => {
+            obj.meta_mut().managed_fields = None;
+        }
+        watcher::Event::Init | watcher::Event::InitDone => {}
+    }
+}
+
 /// Runs the watch of one kind: keeps the cache and publishes changes, forever (the watcher
 /// retries with backoff and relists after a `410 Gone`).
 async fn feed<K: Kind>(
@@ -218,13 +232,14 @@ async fn feed<K: Kind>(
     // The cache as it was when a relist began, to announce objects that vanished meanwhile.
     let mut before_relist: Option<HashMap<ObjectRef<K>, Arc<K>>> = None;
     while let Some(event) = events.next().await {
-        let event = match event {
+        let mut event = match event {
             Ok(event) => event,
             Err(err) => {
                 tracing::debug!(kind = %K::kind(&()), error = %err, "informer watch failed; retrying");
                 continue;
             }
         };
+        strip(&mut event);
         if let watcher::Event::Init = event {
             before_relist = Some(
                 writer

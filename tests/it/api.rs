@@ -1,7 +1,6 @@
 //! The API over raw HTTPS: bad input gets a clear 4xx Status and changes nothing; authentication;
 //! optimistic concurrency; watch semantics.
 
-
 use crate::common::TestServer;
 use crate::common::http::Http;
 use serde_json::json;

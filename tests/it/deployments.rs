@@ -4,7 +4,6 @@
 //! Pods become Running/Ready through `FakeKubelet`, which marks pending pods ready through the
 //! status subresource as a kubelet would report them.
 
-
 use std::collections::BTreeMap;
 use std::io::BufReader;
 use std::process::Stdio;

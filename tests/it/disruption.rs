@@ -1,7 +1,6 @@
 //! PodDisruptionBudgets: the disruption controller's status and the eviction subresource, driven
 //! by `kubectl drain` on a simulated node.
 
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};

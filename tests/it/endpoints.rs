@@ -4,7 +4,6 @@
 //! Pods get their IP and readiness through `kubectl patch --subresource=status`, as a kubelet
 //! would report them.
 
-
 use std::time::Duration;
 
 use crate::common::{TestServer, eventually};

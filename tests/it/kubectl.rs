@@ -1,7 +1,6 @@
 //! The real kubectl, every release from 1.27 to 1.33, against a real `orch server`: the commands of
 //! the course and of everyday use, asserting on what kubectl prints.
 
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;

@@ -1,7 +1,6 @@
 //! The node lifecycle controller: lost nodes become NotReady/Unknown and tainted, their pods
 //! are marked not ready and evicted by the taint-based eviction.
 
-
 use std::time::Duration;
 
 use crate::common::{TestServer, eventually};

@@ -1,6 +1,5 @@
 //! The official Python `kubernetes` client (PyPI, in a virtualenv) against a real `orch server`.
 
-
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -1,7 +1,6 @@
 //! LimitRange defaults and bounds (LimitRanger admission) and ResourceQuota accounting (quota
 //! admission + the quota controller), driven with the real kubectl.
 
-
 use std::time::Duration;
 
 use crate::common::{TestServer, eventually};

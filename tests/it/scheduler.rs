@@ -1,7 +1,6 @@
 //! The scheduler against a real `orch server`, driven and observed with the real kubectl: nodes
 //! are plain Node objects whose status the test sets (no kubelet).
 
-
 use std::time::Duration;
 
 use crate::common::{TestServer, eventually};

@@ -1,7 +1,6 @@
 //! Simulated nodes (`orch agent --simulate`): they look like real kubelets to kubectl and drive
 //! the pods bound to them.
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::{TestServer, eventually};

@@ -6,7 +6,6 @@
 //! subresource), so they exercise the controllers alone, independently of the scheduler and
 //! of simulated nodes.
 
-
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 

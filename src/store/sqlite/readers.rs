@@ -14,13 +14,19 @@ use crate::store::{
     StoreError, prefix_end,
 };
 
-/// Idle connections kept for reuse; more are opened under load and closed after.
-const MAX_IDLE: usize = 8;
+/// Idle connections kept for reuse.
+const MAX_IDLE: usize = 4;
+
+/// Reads running at once. Each needs a connection with its own page cache, and a burst of
+/// requests (1,000 watches resuming, a controller resync) would otherwise open one connection
+/// per request: with two cores more parallel reads only cost memory.
+const MAX_CONCURRENT: usize = 8;
 
 pub(super) struct Readers {
     shared: Arc<Shared>,
     idle: Mutex<Vec<Connection>>,
     closed: AtomicBool,
+    running: Arc<tokio::sync::Semaphore>,
 }
 
 impl Readers {
@@ -29,6 +35,7 @@ impl Readers {
             shared,
             idle: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
+            running: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT)),
         }
     }
 
@@ -37,10 +44,15 @@ impl Readers {
         self: &Arc<Self>,
         f: impl FnOnce(&Snapshot<'_>) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
+        let permit =
+            (self.running.clone().acquire_owned().await).map_err(|_| StoreError::Closed)?;
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.run_blocking(f))
-            .await
-            .map_err(|e| StoreError::Backend(format!("read task failed: {e}").into()))?
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            this.run_blocking(f)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("read task failed: {e}").into()))?
     }
 
     fn run_blocking<R>(
