@@ -364,9 +364,8 @@ async fn reconcile(set: Arc<DaemonSet>, ctx: Arc<Ctx>) -> Result<Action, Error> 
                 .filter(|p| podutil::phase(p) != "Failed")
                 .collect();
             if healthy.is_empty() {
-                if failed.is_empty() || true {
-                    create_on.push(node_name.clone());
-                }
+                // As upstream: a replacement is created in the same pass that deletes failed pods.
+                create_on.push(node_name.clone());
             } else if healthy.len() > 1
                 && (on_delete
                     || !healthy.iter().any(|p| is_updated(p))

@@ -93,20 +93,18 @@ impl<K: Kind> Informer<K> {
         let store = self.store.clone();
         let initial: Vec<Change<K>> = store.state().into_iter().map(Change::Applied).collect();
         let live = futures::stream::unfold((rx, store), |(mut rx, store)| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(change) => return Some((vec![change], (rx, store))),
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::debug!(
-                            kind = %K::kind(&()),
-                            missed,
-                            "informer consumer fell behind; resynchronising from the cache"
-                        );
-                        let all = store.state().into_iter().map(Change::Applied).collect();
-                        return Some((all, (rx, store)));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
+            match rx.recv().await {
+                Ok(change) => Some((vec![change], (rx, store))),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::debug!(
+                        kind = %K::kind(&()),
+                        missed,
+                        "informer consumer fell behind; resynchronising from the cache"
+                    );
+                    let all = store.state().into_iter().map(Change::Applied).collect();
+                    Some((all, (rx, store)))
                 }
+                Err(broadcast::error::RecvError::Closed) => None,
             }
         })
         .flat_map(futures::stream::iter);
