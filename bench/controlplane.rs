@@ -36,9 +36,14 @@ fn orch_bin() -> String {
 /// A child process: asked to stop with SIGTERM when dropped, killed if it has not within 20 s.
 struct Proc(Child);
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on the PID of a child we have not reaped yet.
+impl Proc {
+    /// Stops the process (if it is still running) and reaps it.
+    fn stop(&mut self) {
+        if let Ok(Some(_)) = self.0.try_wait() {
+            // Already reaped: its PID may belong to another process by now.
+            return;
+        }
+        // SAFETY: kill(2) on the PID of our child, which has not been reaped (checked above).
         unsafe { libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM) };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
@@ -52,8 +57,13 @@ impl Drop for Proc {
     }
 }
 
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 struct Cluster {
-    // Dropped in this order: agents, then the server, then any attached profiler.
     agents: Vec<Proc>,
     server: Proc,
     attached: Option<Child>,
@@ -134,13 +144,11 @@ async fn start_server() -> Cluster {
 }
 
 impl Drop for Cluster {
+    /// Stops the agents, then the server, then waits for an attached profiler to write its data.
     fn drop(&mut self) {
         self.agents.clear();
-        // The server is stopped when its field drops, after this; wait for the profiler then.
+        self.server.stop();
         if let Some(mut profiler) = self.attached.take() {
-            // SAFETY: as in `Proc::drop`.
-            unsafe { libc::kill(self.server.0.id() as libc::pid_t, libc::SIGTERM) };
-            let _ = self.server.0.wait();
             let _ = profiler.wait();
         }
     }
