@@ -4,14 +4,17 @@
 //! `orch agent --simulate`, in temporary data dirs, and measures:
 //! * scheduler throughput: 10,000 pods are created while the cluster has no node (they wait,
 //!   unschedulable), then 100 (or 1,000) simulated nodes join; pods bound per second from the
-//!   first binding to the last, as upstream's scheduler_perf counts them;
+//!   first binding to the last, as upstream's scheduler_perf counts them. Twice: with nodes
+//!   only (pods stay Pending once bound, as in scheduler_perf), and with the simulated kubelets
+//!   also driving every bound pod to Running at the same time;
 //! * the server's RSS once those 10,000 pods are Running, and its peak;
 //! * a 1,000-replica Deployment on 100 simulated nodes: time from create to 1,000 available.
 //!
 //! Results go to stdout as Markdown, for BENCHMARKS.md. Environment:
 //! * `PODS=n` changes the pod count;
-//! * `SCENARIO=memory|schedule|rollout` runs one part only (memory: the 100-node scheduling run
-//!   and the RSS; schedule: the 1,000-node run);
+//! * `SCENARIO=schedule|kubelets|memory|rollout` runs one part only (schedule: nodes only, 100
+//!   and 1,000 nodes; kubelets: 1,000 nodes with kubelets; memory: 100 nodes with kubelets, and
+//!   the RSS);
 //! * `ORCH_BIN=path` runs another `orch` build (say `target/profiling/orch`, which has symbols);
 //! * `ATTACH='command with {pid}'` starts a profiler on each server once it is up, for instance
 //!   `ATTACH='heaptrack -p {pid} -o /tmp/orch'` or `ATTACH='perf record -g -p {pid} -o /tmp/perf.data'`;
@@ -154,11 +157,12 @@ impl Drop for Cluster {
     }
 }
 
-fn start_agent(kubeconfig: &Path, nodes: usize) -> Proc {
+fn start_agent(kubeconfig: &Path, nodes: usize, run_pods: bool) -> Proc {
     let child = Command::new(orch_bin())
         .args(["agent", "--simulate", &nodes.to_string(), "--kubeconfig"])
         .arg(kubeconfig)
         .args(["--node-name-prefix", "sim-"])
+        .arg(format!("--sim-run-pods={run_pods}"))
         .env("ORCH_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -242,7 +246,11 @@ async fn wait_nodes_ready(client: &kube::Client, n: usize) {
     }
 }
 
-async fn scheduler_throughput(pods: usize, nodes: usize) -> (String, Option<String>) {
+async fn scheduler_throughput(
+    pods: usize,
+    nodes: usize,
+    kubelets: bool,
+) -> (String, Option<String>) {
     let mut cluster = start_server().await;
     let created = create_pods(&cluster.client, pods).await;
     // Let the scheduler find them unschedulable (no node yet) before the nodes join.
@@ -252,26 +260,35 @@ async fn scheduler_throughput(pods: usize, nodes: usize) -> (String, Option<Stri
         tokio::spawn(async move { watch_pods(&client, pods, false).await })
     };
     let joined = Instant::now();
-    cluster.agents.push(start_agent(&cluster.kubeconfig, nodes));
+    cluster
+        .agents
+        .push(start_agent(&cluster.kubeconfig, nodes, kubelets));
     let (first, last) = watch.await.expect("watch task");
     let window = last - first;
     let row = format!(
-        "| {pods} pods on {nodes} nodes | {:.0} pods/s | {:.2} s | {:.2} s | {:.0}/s |",
+        "| {pods} pods on {nodes} nodes, {} | {:.0} pods/s | {:.2} s | {:.2} s | {:.0}/s |",
+        if kubelets {
+            "with kubelets"
+        } else {
+            "nodes only"
+        },
         pods as f64 / window.as_secs_f64(),
         window.as_secs_f64(),
         (last - joined).as_secs_f64(),
         pods as f64 / created.as_secs_f64(),
     );
     let mut memory = None;
-    if nodes == 100 {
+    if kubelets && nodes == 100 {
         // Memory with every pod Running (the simulated kubelets report their status).
         let _ = watch_pods(&cluster.client, pods, true).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let pid = cluster.server.0.id();
         let agent = cluster.agents[0].0.id();
         memory = Some(format!(
-            "Server with {pods} Running pods on {nodes} nodes: RSS {}, peak {} (simulating agent: {})",
+            "Server with {pods} Running pods on {nodes} nodes: RSS {} (anonymous {}, file {}), peak {} (simulating agent: {})",
             mib(rss_kib(pid, "VmRSS:")),
+            mib(rss_kib(pid, "RssAnon:")),
+            mib(rss_kib(pid, "RssFile:")),
             mib(rss_kib(pid, "VmHWM:")),
             mib(rss_kib(agent, "VmRSS:")),
         ));
@@ -281,7 +298,9 @@ async fn scheduler_throughput(pods: usize, nodes: usize) -> (String, Option<Stri
 
 async fn deployment_rollout(replicas: i32, nodes: usize) -> String {
     let mut cluster = start_server().await;
-    cluster.agents.push(start_agent(&cluster.kubeconfig, nodes));
+    cluster
+        .agents
+        .push(start_agent(&cluster.kubeconfig, nodes, true));
     wait_nodes_ready(&cluster.client, nodes).await;
     let api: Api<Deployment> = Api::namespaced(cluster.client.clone(), "default");
     let deployment: Deployment = serde_json::from_value(json!({
@@ -323,27 +342,31 @@ fn main() {
     let scenario = std::env::var("SCENARIO").unwrap_or_default();
     let runs = |name: &str| scenario.is_empty() || scenario == name;
     rt.block_on(async {
-        let big = match runs("schedule") {
-            true => Some(scheduler_throughput(pods, 1000).await.0),
-            false => None,
-        };
-        let (small, memory) = match runs("memory") {
-            true => {
-                let (row, memory) = scheduler_throughput(pods, 100).await;
-                (Some(row), memory)
+        let mut rows = Vec::new();
+        if runs("schedule") {
+            for nodes in [100, 1000] {
+                rows.push(scheduler_throughput(pods, nodes, false).await.0);
             }
-            false => (None, None),
-        };
+        }
+        let mut memory = None;
+        if runs("memory") {
+            let (row, m) = scheduler_throughput(pods, 100, true).await;
+            rows.push(row);
+            memory = m;
+        }
+        if runs("kubelets") {
+            rows.push(scheduler_throughput(pods, 1000, true).await.0);
+        }
         let rollout = match runs("rollout") {
             true => Some(deployment_rollout(1000, 100).await),
             false => None,
         };
-        if small.is_some() || big.is_some() {
+        if !rows.is_empty() {
             println!(
                 "| scheduling | throughput | first → last bind | nodes join → last bind | create rate |"
             );
             println!("|---|---|---|---|---|");
-            for row in small.iter().chain(big.iter()) {
+            for row in &rows {
                 println!("{row}");
             }
             println!();

@@ -881,10 +881,32 @@ fn same_object(a: &Value, b: &Value) -> bool {
 
 /// The read-modify-write loop behind update and patch. `mutate` turns the current object (served
 /// version) into the desired one; a resourceVersion it leaves set is a precondition.
+/// What an update goes through besides the store's optimistic concurrency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateMode {
+    /// An update of the object: defaulting, validation, admission, field management.
+    Full,
+    /// A status subresource write: only the status changes, validated as a status update.
+    Status,
+    /// A change the server makes itself at the storage layer (upstream's binding sets
+    /// `spec.nodeName` this way): no validation, admission or field management.
+    Storage,
+}
+
+impl UpdateMode {
+    pub fn status_if(status_only: bool) -> UpdateMode {
+        if status_only {
+            UpdateMode::Status
+        } else {
+            UpdateMode::Full
+        }
+    }
+}
+
 pub async fn guaranteed_update<F>(
     ctx: &mut Ctx,
     mut mutate: F,
-    status_only: bool,
+    mode: UpdateMode,
 ) -> ApiResult<(Value, StatusCode)>
 where
     F: FnMut(&mut Ctx, &Value) -> ApiResult<Value>,
@@ -916,7 +938,9 @@ where
             "resourceVersion",
             meta::resource_version(&old).to_owned(),
         );
-        let allocated = if status_only {
+        let allocated = if mode == UpdateMode::Storage {
+            Allocated::default()
+        } else if mode == UpdateMode::Status {
             // [ssa] The strategy keeps the old object but its status; the managed fields are
             // the apply's, or recorded for the status write.
             let applied_fields = new.pointer("/metadata/managedFields").cloned();
@@ -1011,7 +1035,8 @@ async fn update(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
     let mut obj = ctx.read_object(body, &gvk).await?;
     ctx.fix_namespace(&mut obj)?;
     let obj = ctx.normalize(obj, &gvk)?;
-    let (updated, status) = guaranteed_update(ctx, |_, _| Ok(obj.clone()), false).await?;
+    let (updated, status) =
+        guaranteed_update(ctx, |_, _| Ok(obj.clone()), UpdateMode::Full).await?;
     Ok(ctx.respond(status, &updated))
 }
 
@@ -1077,7 +1102,7 @@ async fn patch_object(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
             }
             Ok(patched)
         },
-        false,
+        UpdateMode::Full,
     )
     .await?;
     Ok(ctx.respond(status, &updated))

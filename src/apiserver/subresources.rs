@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use super::error::{ApiError, ApiResult, Cause, Details};
 use super::handlers::{header as get_header, json_response, read_body};
 use super::negotiate;
-use super::objects::{self, Ctx, FieldManagement, apply_patch, check_type_meta, guaranteed_update};
+use super::objects::{
+    self, Ctx, FieldManagement, UpdateMode, apply_patch, check_type_meta, guaranteed_update,
+};
 use super::request::Verb;
 use crate::api::field::{FieldError, Path};
 use crate::api::registry::Gvk;
@@ -74,7 +76,7 @@ async fn write_status(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
             );
         }
         let obj = ctx.normalize(obj, &gvk)?;
-        guaranteed_update(ctx, |_, _| Ok(obj.clone()), true).await?
+        guaranteed_update(ctx, |_, _| Ok(obj.clone()), UpdateMode::Status).await?
     } else {
         let content_type = get_header(&ctx.parts.headers, header::CONTENT_TYPE)
             .unwrap_or_default()
@@ -94,7 +96,7 @@ async fn write_status(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
                 }
                 Ok(patched)
             },
-            true,
+            UpdateMode::Status,
         )
         .await?
     };
@@ -161,7 +163,7 @@ pub async fn apply(ctx: &mut Ctx, bytes: &Bytes, status_only: bool) -> ApiResult
             }
             Ok(merged)
         },
-        status_only,
+        UpdateMode::status_if(status_only),
     )
     .await?;
     Ok(objects::object_response(ctx, status, &updated))
@@ -357,7 +359,7 @@ async fn scale(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
             }
             Ok(new)
         },
-        false,
+        UpdateMode::Full,
     )
     .await?;
     Ok(json_response(
@@ -418,7 +420,7 @@ pub async fn bind_pod(ctx: &mut Ctx, node: &str) -> ApiResult<()> {
             meta::remove(&mut new, "resourceVersion");
             Ok(new)
         },
-        false,
+        UpdateMode::Storage,
     )
     .await;
     ctx.field_management = saved_management;
@@ -653,7 +655,7 @@ async fn add_disruption_target(ctx: &mut Ctx) -> ApiResult<()> {
             meta::remove(&mut new, "resourceVersion");
             Ok(new)
         },
-        true,
+        UpdateMode::Status,
     )
     .await;
     match result {
@@ -682,7 +684,7 @@ async fn finalize(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
             meta::remove(&mut new, "resourceVersion");
             Ok(new)
         },
-        false,
+        UpdateMode::Full,
     )
     .await?;
     let empty = updated["spec"]["finalizers"]
@@ -734,7 +736,7 @@ async fn approval(ctx: &mut Ctx, body: Body) -> ApiResult<Response> {
             }
             Ok(new)
         },
-        true,
+        UpdateMode::Status,
     )
     .await?;
     Ok(objects::object_response(ctx, status, &updated))

@@ -37,6 +37,10 @@ pub struct SimArgs {
     /// Ephemeral storage capacity of each simulated node
     #[arg(long, default_value = "100Gi")]
     pub sim_ephemeral_storage: String,
+    /// Drive the pods bound to the simulated nodes through their life (Running, Ready,
+    /// completion); with false they stay Pending, as in upstream's scheduler_perf
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub sim_run_pods: bool,
 }
 
 impl SimArgs {
@@ -48,6 +52,7 @@ impl SimArgs {
             memory: self.sim_memory.clone(),
             pods: self.sim_pods,
             ephemeral_storage: self.sim_ephemeral_storage.clone(),
+            run_pods: self.sim_run_pods,
             ..SimConfig::default()
         };
         for l in &self.node_labels {

@@ -141,7 +141,11 @@ async fn monitor_health(ctx: Context) {
         }
         let now = Instant::now();
         let all = nodes.store().state();
-        health.retain(|name, _| all.iter().any(|n| n.name_any() == *name));
+        let names: std::collections::HashSet<&str> = all
+            .iter()
+            .filter_map(|n| n.metadata.name.as_deref())
+            .collect();
+        health.retain(|name, _| names.contains(name.as_str()));
         let mut observed: Vec<(Arc<Node>, Option<String>)> = Vec::with_capacity(all.len());
         for node in &all {
             let name = node.name_any();
@@ -195,15 +199,20 @@ async fn monitor_health(ctx: Context) {
             observed.push((node.clone(), ready));
         }
 
-        let disrupted = fully_disrupted_zones(&observed);
-        for (node, ready) in &observed {
-            let zone = zone_of(node);
-            let no_execute = !disrupted.contains(&zone);
+        let zones: Vec<String> = observed.iter().map(|(node, _)| zone_of(node)).collect();
+        let disrupted = fully_disrupted_zones(&observed, &zones);
+        // Pods by node, built only when some node is not ready (one pass over the pods).
+        let mut pods_by_node: Option<HashMap<String, Vec<Arc<Pod>>>> = None;
+        for ((node, ready), zone) in observed.iter().zip(&zones) {
+            let no_execute = !disrupted.contains(zone);
             if let Err(err) = reconcile_taints(&api, node, ready.as_deref(), no_execute).await {
                 tracing::warn!(error = %err, "cannot update node taints");
             }
             if ready.as_deref() != Some("True") && ready.is_some() {
-                mark_pods_not_ready(&ctx, &pods, &recorder, &node.name_any()).await;
+                let index = pods_by_node.get_or_insert_with(|| pods_on_nodes(&pods));
+                if let Some(on_node) = index.get(node.name_any().as_str()) {
+                    mark_pods_not_ready(&ctx, on_node, &recorder).await;
+                }
             }
         }
     }
@@ -220,12 +229,13 @@ fn zone_of(node: &Node) -> String {
 }
 
 /// Zones where no node is ready (upstream's `FullDisruption` state).
-fn fully_disrupted_zones(
+fn fully_disrupted_zones<'a>(
     observed: &[(Arc<Node>, Option<String>)],
-) -> std::collections::HashSet<String> {
-    let mut zones: HashMap<String, (usize, usize)> = HashMap::new();
-    for (node, ready) in observed {
-        let z = zones.entry(zone_of(node)).or_default();
+    zone_of_node: &'a [String],
+) -> std::collections::HashSet<&'a String> {
+    let mut zones: HashMap<&String, (usize, usize)> = HashMap::new();
+    for ((_, ready), zone) in observed.iter().zip(zone_of_node) {
+        let z = zones.entry(zone).or_default();
         z.0 += 1;
         if ready.as_deref() != Some("True") {
             z.1 += 1;
@@ -370,18 +380,20 @@ async fn reconcile_taints(
     })
 }
 
-/// Upstream's `MarkPodsNotReady`: pods on a node that stopped reporting are not ready.
-async fn mark_pods_not_ready(
-    ctx: &Context,
-    pods: &super::informers::Informer<Pod>,
-    recorder: &Recorder,
-    node: &str,
-) {
-    let now = now_str();
+fn pods_on_nodes(pods: &super::informers::Informer<Pod>) -> HashMap<String, Vec<Arc<Pod>>> {
+    let mut index: HashMap<String, Vec<Arc<Pod>>> = HashMap::new();
     for pod in pods.store().state() {
-        if pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) != Some(node) {
-            continue;
+        if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) {
+            index.entry(node).or_default().push(pod);
         }
+    }
+    index
+}
+
+/// Upstream's `MarkPodsNotReady`: pods on a node that stopped reporting are not ready.
+async fn mark_pods_not_ready(ctx: &Context, pods: &[Arc<Pod>], recorder: &Recorder) {
+    let now = now_str();
+    for pod in pods {
         let ready_true = pod
             .status
             .as_ref()

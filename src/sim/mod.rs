@@ -57,6 +57,9 @@ pub struct SimConfig {
     pub ephemeral_storage: String,
     /// How many API requests may be in flight at once.
     pub max_in_flight: usize,
+    /// Whether bound pods are driven through their life (Running, Ready, completion). Without
+    /// it they stay Pending on their nodes, as in upstream's scheduler_perf.
+    pub run_pods: bool,
 }
 
 impl Default for SimConfig {
@@ -71,6 +74,7 @@ impl Default for SimConfig {
             pods: 110,
             ephemeral_storage: "100Gi".into(),
             max_in_flight: 64,
+            run_pods: true,
         }
     }
 }
@@ -194,12 +198,14 @@ pub async fn run(
         limit.clone(),
         shutdown.clone(),
     ));
-    tasks.spawn(pods::run(Arc::new(pods::Shared {
-        client,
-        nodes: by_name,
-        limit,
-        shutdown: shutdown.clone(),
-    })));
+    if config.run_pods {
+        tasks.spawn(pods::run(Arc::new(pods::Shared {
+            client,
+            nodes: by_name,
+            limit,
+            shutdown: shutdown.clone(),
+        })));
+    }
     while tasks.join_next().await.is_some() {}
     tracing::info!("simulated nodes stopped");
     Ok(())

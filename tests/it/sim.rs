@@ -285,3 +285,35 @@ fn pods_on_simulated_nodes_run_finish_and_go() {
         .then_some(())
         .expect("runner is gone");
 }
+
+#[test]
+fn nodes_only_simulation_leaves_bound_pods_pending() {
+    let server = TestServer::start();
+    let _agent = server.simulate_nodes("sn-", 1, &["--sim-run-pods=false"]);
+    server
+        .kubectl(&[
+            "run",
+            "parked",
+            "--image=busybox:1.36",
+            "--",
+            "sleep",
+            "3600",
+        ])
+        .ok();
+    // The scheduler binds it to the only node…
+    let bound = eventually(Duration::from_secs(30), || {
+        let pod = server
+            .kubectl(&["get", "pod", "parked", "-o", "json"])
+            .json();
+        (pod["spec"]["nodeName"] == "sn-0").then_some(pod)
+    });
+    assert!(bound.is_some(), "the pod was not bound to sn-0");
+    // …and no simulated kubelet takes it further: it stays Pending, without a pod IP.
+    std::thread::sleep(Duration::from_secs(3));
+    let pod = server
+        .kubectl(&["get", "pod", "parked", "-o", "json"])
+        .json();
+    assert_eq!(pod["status"]["phase"], "Pending", "{pod}");
+    assert!(pod["status"]["podIP"].is_null(), "{pod}");
+    assert!(pod["status"]["containerStatuses"].is_null(), "{pod}");
+}

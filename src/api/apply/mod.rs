@@ -407,21 +407,33 @@ pub fn update_managed_fields_as(
             _ => decode(live_entries).unwrap_or_default(),
         }
     };
-    let new_obj = without_managed_fields(new);
-    *new = new_obj;
+    if let Some(m) = new.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("managedFields");
+    }
     let creating = old.is_none_or(|o| crate::api::meta::uid(o).is_empty());
     if managed.is_empty() && !creating {
         // Objects without managed fields are not tracked until they are applied to.
         return;
     }
-    let empty = Value::Object(Map::new());
-    let old_obj = old.map(without_managed_fields).unwrap_or(empty);
+    // One copy of each side, with its zero fields and without the managed fields.
+    let old_obj = match old {
+        Some(o) => {
+            let mut o = o.clone();
+            if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.remove("managedFields");
+            }
+            typed::fill_zero_fields(&schema, &mut o);
+            o
+        }
+        None => typed::with_zero_fields(&schema, &Value::Object(Map::new())),
+    };
+    let new_obj = typed::with_zero_fields(&schema, new);
     let id = ManagerId::update(w.manager, &version, w.subresource);
     let reset = Reset::for_writer(w);
-    record_update(
+    record_update_zeroed(
         &schema,
         &old_obj,
-        new,
+        &new_obj,
         &mut managed,
         id,
         &version,
@@ -745,12 +757,32 @@ fn record_update(
     reset: &Reset,
     now: &str,
 ) {
-    let cmp: Comparison = typed::compare(
+    record_update_zeroed(
         schema,
         &typed::with_zero_fields(schema, old),
         &typed::with_zero_fields(schema, new),
+        managed,
+        id,
+        version,
+        reset,
+        now,
     )
-    .filtered(|s| reset.filter(s));
+}
+
+/// [`record_update`] of objects that already have their zero fields
+/// ([`typed::with_zero_fields`]).
+#[allow(clippy::too_many_arguments)]
+fn record_update_zeroed(
+    schema: &Schema,
+    old: &Value,
+    new: &Value,
+    managed: &mut Managed,
+    id: ManagerId,
+    version: &str,
+    reset: &Reset,
+    now: &str,
+) {
+    let cmp: Comparison = typed::compare(schema, old, new).filtered(|s| reset.filter(s));
     let touched = cmp.modified.union(&cmp.added);
     for entry in managed.values_mut() {
         entry.set = entry.set.difference(&touched).difference(&cmp.removed);

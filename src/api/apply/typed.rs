@@ -556,6 +556,11 @@ pub(crate) fn with_zero_fields(schema: &Schema, value: &Value) -> Value {
     v
 }
 
+/// [`with_zero_fields`] in place.
+pub(crate) fn fill_zero_fields(schema: &Schema, value: &mut Value) {
+    fill_zero(schema, &schema.root(), value);
+}
+
 fn fill_zero(schema: &Schema, ty: &Ty, value: &mut Value) {
     match value {
         Value::Object(map) => {
