@@ -10,6 +10,7 @@ pub mod cli;
 pub mod client;
 pub mod controllers;
 pub mod pki;
+pub mod runtime;
 pub mod scheduler;
 pub mod server;
 pub mod sim;

@@ -1,0 +1,256 @@
+//! The content store: blobs (layers, configs, manifests, indexes) by digest, under
+//! `<root>/blobs/sha256/<hex>`.
+//!
+//! Invariant: a blob file exists only with its whole, verified content. Writes go to
+//! `<root>/ingest/` first, are hashed while written, fsynced, and renamed into place only when
+//! the digest matches; a crash leaves at most a file in `ingest/`, which opening the store
+//! clears.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+use super::digest::Digest;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    #[error("{what} {}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("digest mismatch: expected {expected}, content has {actual}")]
+    DigestMismatch { expected: Digest, actual: Digest },
+    #[error("blob {0} not found")]
+    NotFound(Digest),
+}
+
+fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ContentError + 'a {
+    move |source| ContentError::Io {
+        what,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ContentStore {
+    root: PathBuf,
+}
+
+impl ContentStore {
+    /// Opens (creating) the store at `root` and removes unfinished writes.
+    pub fn open(root: impl Into<PathBuf>) -> Result<ContentStore, ContentError> {
+        let store = ContentStore { root: root.into() };
+        let blobs = store.root.join("blobs").join("sha256");
+        fs::create_dir_all(&blobs).map_err(io_err("cannot create", &blobs))?;
+        let ingest = store.ingest_dir();
+        if ingest.exists() {
+            fs::remove_dir_all(&ingest).map_err(io_err("cannot clear", &ingest))?;
+        }
+        fs::create_dir_all(&ingest).map_err(io_err("cannot create", &ingest))?;
+        Ok(store)
+    }
+
+    fn ingest_dir(&self) -> PathBuf {
+        self.root.join("ingest")
+    }
+
+    /// Where the blob lives (whether or not it is there).
+    pub fn path(&self, digest: &Digest) -> PathBuf {
+        self.root.join("blobs").join("sha256").join(digest.hex())
+    }
+
+    pub fn contains(&self, digest: &Digest) -> bool {
+        self.path(digest).is_file()
+    }
+
+    /// Stores `data`, returning its digest.
+    pub fn put(&self, data: &[u8]) -> Result<Digest, ContentError> {
+        let digest = Digest::of(data);
+        self.write(&digest, data)?;
+        Ok(digest)
+    }
+
+    /// Stores the content read from `reader`, which must have digest `expected`; returns the
+    /// number of bytes. Nothing is stored when the content does not match.
+    pub fn write(&self, expected: &Digest, mut reader: impl Read) -> Result<u64, ContentError> {
+        let final_path = self.path(expected);
+        if final_path.is_file() {
+            // Already there: still consume and check what we were given.
+            let (n, actual) =
+                hash_reader(&mut reader).map_err(io_err("cannot read", &final_path))?;
+            return check(expected, actual).map(|()| n);
+        }
+        let tmp = self.ingest_dir().join(format!(
+            "{}.{}",
+            expected.hex(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let result = (|| {
+            let mut file = File::create(&tmp).map_err(io_err("cannot create", &tmp))?;
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut total = 0u64;
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(io_err("cannot read the content for", &tmp)(e)),
+                };
+                hasher.update(&buf[..n]);
+                file.write_all(&buf[..n])
+                    .map_err(io_err("cannot write", &tmp))?;
+                total += n as u64;
+            }
+            check(expected, Digest::from_hasher(hasher))?;
+            file.sync_all().map_err(io_err("cannot sync", &tmp))?;
+            fs::rename(&tmp, &final_path).map_err(io_err("cannot move into place", &final_path))?;
+            sync_dir(final_path.parent().expect("blob dir"))?;
+            Ok(total)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// The whole blob, verified against its digest (a blob changed on disk is an error).
+    pub fn read(&self, digest: &Digest) -> Result<Vec<u8>, ContentError> {
+        let path = self.path(digest);
+        let data = match fs::read(&path) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(ContentError::NotFound(digest.clone()));
+            }
+            Err(e) => return Err(io_err("cannot read", &path)(e)),
+        };
+        check(digest, Digest::of(&data))?;
+        Ok(data)
+    }
+
+    /// Opens the blob for streaming (callers that need it verified hash while reading).
+    pub fn open_blob(&self, digest: &Digest) -> Result<File, ContentError> {
+        let path = self.path(digest);
+        File::open(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => ContentError::NotFound(digest.clone()),
+            _ => io_err("cannot open", &path)(e),
+        })
+    }
+
+    /// Removes a blob; removing a missing one is fine.
+    pub fn remove(&self, digest: &Digest) -> Result<(), ContentError> {
+        let path = self.path(digest);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err("cannot remove", &path)(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Every stored blob.
+    pub fn list(&self) -> Result<Vec<Digest>, ContentError> {
+        let dir = self.root.join("blobs").join("sha256");
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_err("cannot list", &dir))? {
+            let entry = entry.map_err(io_err("cannot list", &dir))?;
+            if let Some(d) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| format!("sha256:{n}").parse().ok())
+            {
+                out.push(d);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+fn check(expected: &Digest, actual: Digest) -> Result<(), ContentError> {
+    if *expected == actual {
+        Ok(())
+    } else {
+        Err(ContentError::DigestMismatch {
+            expected: expected.clone(),
+            actual,
+        })
+    }
+}
+
+fn hash_reader(reader: &mut impl Read) -> io::Result<(u64, Digest)> {
+    let mut hasher = Sha256::new();
+    let n = io::copy(reader, &mut HashWriter(&mut hasher))?;
+    Ok((n, Digest::from_hasher(hasher)))
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), ContentError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("cannot sync", dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_verified_content_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContentStore::open(dir.path()).unwrap();
+        let d = store.put(b"hello").unwrap();
+        assert!(store.contains(&d));
+        assert_eq!(store.read(&d).unwrap(), b"hello");
+        assert_eq!(store.list().unwrap(), vec![d.clone()]);
+
+        // A tampered stream is refused and leaves nothing behind.
+        let expected = Digest::of(b"good content");
+        let err = store.write(&expected, &b"evil content"[..]).unwrap_err();
+        assert!(
+            matches!(err, ContentError::DigestMismatch { ref actual, .. } if *actual == Digest::of(b"evil content")),
+            "{err}"
+        );
+        assert!(!store.contains(&expected));
+        assert_eq!(fs::read_dir(store.ingest_dir()).unwrap().count(), 0);
+        assert_eq!(store.list().unwrap(), vec![d.clone()]);
+
+        // Writing what is already there is checked too.
+        assert!(store.write(&d, &b"other"[..]).is_err());
+        assert_eq!(store.write(&d, &b"hello"[..]).unwrap(), 5);
+
+        // A blob changed on disk is detected on read.
+        fs::write(store.path(&d), b"HELLO").unwrap();
+        assert!(matches!(
+            store.read(&d),
+            Err(ContentError::DigestMismatch { .. })
+        ));
+        store.remove(&d).unwrap();
+        assert!(matches!(store.read(&d), Err(ContentError::NotFound(_))));
+        store.remove(&d).unwrap();
+    }
+
+    #[test]
+    fn opening_clears_unfinished_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContentStore::open(dir.path()).unwrap();
+        fs::write(store.ingest_dir().join("partial"), b"half").unwrap();
+        let store = ContentStore::open(dir.path()).unwrap();
+        assert_eq!(fs::read_dir(store.ingest_dir()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,5 @@
+//! The node's container runtime: images (content store, layer unpacking) and, later, containers
+//! run by a per-pod shim. Knows nothing about Kubernetes objects: its inputs are image
+//! references, OCI runtime specs and netns paths.
+
+pub mod images;
