@@ -3,7 +3,10 @@
 
 pub mod content;
 pub mod digest;
+pub mod oci;
+pub mod reference;
 pub mod unpack;
 
 pub use content::ContentStore;
 pub use digest::Digest;
+pub use reference::Reference;
