@@ -86,11 +86,32 @@ impl ContentStore {
                 hash_reader(&mut reader).map_err(io_err("cannot read", &final_path))?;
             return check(expected, actual).map(|()| n);
         }
-        let tmp = self.ingest_dir().join(format!(
-            "{}.{}",
-            expected.hex(),
-            uuid::Uuid::new_v4().simple()
-        ));
+        let (tmp, total, actual) = self.ingest(reader)?;
+        if let Err(err) = check(expected, actual).and_then(|()| self.commit(&tmp, expected)) {
+            let _ = fs::remove_file(&tmp);
+            return Err(err);
+        }
+        Ok(total)
+    }
+
+    /// Stores the content read from `reader`, whatever it is; returns its digest and size.
+    pub fn write_any(&self, reader: impl Read) -> Result<(Digest, u64), ContentError> {
+        let (tmp, total, digest) = self.ingest(reader)?;
+        let result = if self.contains(&digest) {
+            Ok(())
+        } else {
+            self.commit(&tmp, &digest)
+        };
+        let _ = fs::remove_file(&tmp);
+        result.map(|()| (digest, total))
+    }
+
+    /// Copies `reader` into a new file under `ingest/`, hashing it; the file is synced. Removed
+    /// again on failure.
+    fn ingest(&self, mut reader: impl Read) -> Result<(PathBuf, u64, Digest), ContentError> {
+        let tmp = self
+            .ingest_dir()
+            .join(uuid::Uuid::new_v4().simple().to_string());
         let result = (|| {
             let mut file = File::create(&tmp).map_err(io_err("cannot create", &tmp))?;
             let mut hasher = Sha256::new();
@@ -108,16 +129,23 @@ impl ContentStore {
                     .map_err(io_err("cannot write", &tmp))?;
                 total += n as u64;
             }
-            check(expected, Digest::from_hasher(hasher))?;
             file.sync_all().map_err(io_err("cannot sync", &tmp))?;
-            fs::rename(&tmp, &final_path).map_err(io_err("cannot move into place", &final_path))?;
-            sync_dir(final_path.parent().expect("blob dir"))?;
-            Ok(total)
+            Ok((total, Digest::from_hasher(hasher)))
         })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+        match result {
+            Ok((total, digest)) => Ok((tmp, total, digest)),
+            Err(err) => {
+                let _ = fs::remove_file(&tmp);
+                Err(err)
+            }
         }
-        result
+    }
+
+    /// Moves a verified ingest file into place, durably.
+    fn commit(&self, tmp: &Path, digest: &Digest) -> Result<(), ContentError> {
+        let final_path = self.path(digest);
+        fs::rename(tmp, &final_path).map_err(io_err("cannot move into place", &final_path))?;
+        sync_dir(final_path.parent().expect("blob dir"))
     }
 
     /// The whole blob, verified against its digest (a blob changed on disk is an error).
@@ -229,6 +257,14 @@ mod tests {
         assert!(!store.contains(&expected));
         assert_eq!(fs::read_dir(store.ingest_dir()).unwrap().count(), 0);
         assert_eq!(store.list().unwrap(), vec![d.clone()]);
+
+        // Content of unknown digest.
+        let (any, n) = store.write_any(&b"anything"[..]).unwrap();
+        assert_eq!((any.clone(), n), (Digest::of(b"anything"), 8));
+        assert_eq!(store.read(&any).unwrap(), b"anything");
+        assert_eq!(store.write_any(&b"anything"[..]).unwrap().0, any);
+        store.remove(&any).unwrap();
+        assert_eq!(fs::read_dir(store.ingest_dir()).unwrap().count(), 0);
 
         // Writing what is already there is checked too.
         assert!(store.write(&d, &b"other"[..]).is_err());

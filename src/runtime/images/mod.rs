@@ -1,10 +1,13 @@
-//! Images: a content-addressed blob store ([`content`]) and layer unpacking into directories that
-//! overlayfs stacks as lower layers ([`unpack`]).
+//! Images: a content-addressed blob store ([`content`]), named images ([`store`]), archive
+//! import ([`import`]), the image documents ([`oci`]), references ([`reference`]), and layer
+//! unpacking into directories that overlayfs stacks as lower layers ([`unpack`]).
 
 pub mod content;
 pub mod digest;
+pub mod import;
 pub mod oci;
 pub mod reference;
+pub mod store;
 pub mod unpack;
 
 pub use content::ContentStore;
