@@ -1,6 +1,7 @@
 //! The command line: `orch server`, `orch agent`, `orch version`.
 
 mod agent;
+mod images;
 mod server;
 
 use std::io::IsTerminal;
@@ -30,6 +31,8 @@ pub enum Command {
     Server(server::ServerArgs),
     /// Run a node that joins an existing server
     Agent(AgentArgs),
+    /// Manage the images of this node: ls, import, rm
+    Images(images::ImagesArgs),
     /// Print the orch version and the Kubernetes API version it serves
     Version,
 }
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Server(args) => server::run(args),
+        Command::Images(args) => images::run(args),
         Command::Agent(args) => {
             if args.sim.simulate.is_some() {
                 return agent::run_simulated(args.sim);

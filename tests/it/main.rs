@@ -12,6 +12,7 @@ mod cli;
 mod deployments;
 mod disruption;
 mod endpoints;
+mod images;
 mod kubectl;
 mod nodes;
 mod python_client;
