@@ -100,7 +100,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
-fn valid_path_component(s: &str) -> bool {
+pub(crate) fn valid_path_component(s: &str) -> bool {
     let b = s.as_bytes();
     let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
     let mut i = 0;
@@ -135,7 +135,7 @@ fn valid_path_component(s: &str) -> bool {
 
 /// `host[:port]` where host is a DNS name of `[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?` labels or
 /// a bracketed IPv6 address.
-fn valid_domain(s: &str) -> bool {
+pub(crate) fn valid_domain(s: &str) -> bool {
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
         let Some(end) = rest.find(']') else {
             return false;
@@ -170,7 +170,7 @@ fn valid_domain(s: &str) -> bool {
 }
 
 /// `[\w][\w.-]{0,127}`.
-fn valid_tag(t: &str) -> bool {
+pub(crate) fn valid_tag(t: &str) -> bool {
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let b = t.as_bytes();
     !b.is_empty()

@@ -50,7 +50,7 @@ mod autoscaling;
 mod batch;
 mod core;
 mod discovery;
-mod image;
+pub(crate) mod image;
 mod networking;
 pub mod quantity;
 mod rbac;

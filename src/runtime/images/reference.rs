@@ -5,6 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::digest::Digest;
+// The Docker reference grammar, shared with the API's image pull-policy default.
+use crate::api::defaults::image::{valid_domain, valid_path_component, valid_tag};
 
 pub const DEFAULT_REGISTRY: &str = "docker.io";
 const DEFAULT_TAG: &str = "latest";
@@ -93,19 +95,8 @@ impl FromStr for Reference {
             Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
             None => (rest, None),
         };
-        if let Some(tag) = tag {
-            let valid = !tag.is_empty()
-                && tag.len() <= 128
-                && tag
-                    .bytes()
-                    .next()
-                    .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-                && tag
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-            if !valid {
-                return Err(invalid("the tag must be [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"));
-            }
+        if tag.is_some_and(|t| !valid_tag(t)) {
+            return Err(invalid("the tag must be [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"));
         }
         // The first component is a registry when it looks like a host: has a `.` or a `:`, or
         // is `localhost`.
@@ -117,7 +108,7 @@ impl FromStr for Reference {
             }
             _ => (DEFAULT_REGISTRY.to_owned(), name.to_owned()),
         };
-        if !valid_registry(&registry) {
+        if !valid_domain(&registry) {
             return Err(invalid("the registry must be host[:port]"));
         }
         let registry = if registry == "index.docker.io" {
@@ -125,7 +116,7 @@ impl FromStr for Reference {
         } else {
             registry
         };
-        if path.is_empty() || !path.split('/').all(valid_component) {
+        if path.is_empty() || !path.split('/').all(valid_path_component) {
             return Err(invalid(
                 "repository components must be lowercase letters, digits and separators (. _ __ -)",
             ));
@@ -147,63 +138,6 @@ impl FromStr for Reference {
             digest,
         })
     }
-}
-
-/// `host[:port]`: dot-separated labels of letters, digits and inner `-`; a numeric port.
-fn valid_registry(r: &str) -> bool {
-    let (host, port) = match r.rsplit_once(':') {
-        Some((h, p)) => (h, Some(p)),
-        None => (r, None),
-    };
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    };
-    host.split('.').all(label_ok)
-        && port
-            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
-fn valid_component(c: &str) -> bool {
-    let b = c.as_bytes();
-    if b.is_empty() || !is_alnum(b[0]) || !is_alnum(b[b.len() - 1]) {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if is_alnum(b[i]) {
-            i += 1;
-            continue;
-        }
-        // A separator: `.`, `_`, `__`, or a run of `-`.
-        let start = i;
-        match b[i] {
-            b'.' => i += 1,
-            b'_' => {
-                i += 1;
-                if i < b.len() && b[i] == b'_' {
-                    i += 1;
-                }
-            }
-            b'-' => {
-                while i < b.len() && b[i] == b'-' {
-                    i += 1;
-                }
-            }
-            _ => return false,
-        }
-        if i == start || i >= b.len() || !is_alnum(b[i]) {
-            return false;
-        }
-    }
-    true
-}
-
-fn is_alnum(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit()
 }
 
 #[cfg(test)]
