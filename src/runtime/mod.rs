@@ -3,3 +3,4 @@
 //! references, OCI runtime specs and netns paths.
 
 pub mod images;
+pub mod rootfs;

@@ -5,9 +5,12 @@
 pub mod content;
 pub mod digest;
 pub mod import;
+pub mod layers;
 pub mod oci;
 pub mod reference;
 pub mod store;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod unpack;
 
 pub use content::ContentStore;

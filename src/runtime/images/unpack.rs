@@ -18,7 +18,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
+use sha2::{Digest as _, Sha256};
 use tar::EntryType;
+
+use super::digest::Digest;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnpackError {
@@ -68,11 +71,28 @@ impl Compression {
 }
 
 /// What an unpack did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unpacked {
     pub entries: u64,
     /// Bytes of regular-file content written.
     pub bytes: u64,
+    /// The digest of the uncompressed tar stream: the layer's `DiffID`, which the image
+    /// config lists and chain IDs are built from.
+    pub diff_id: Digest,
+}
+
+/// Hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// Unpacks the layer read from `reader` into `dest` (created if missing).
@@ -124,8 +144,31 @@ impl<R: BufRead> Read for ZstdFrames<R> {
 
 fn unpack_tar(reader: impl Read, dest: &Path) -> Result<Unpacked, UnpackError> {
     fs::create_dir_all(dest).map_err(io_err("cannot create", dest))?;
-    let mut archive = tar::Archive::new(reader);
-    let mut done = Unpacked::default();
+    let mut archive = tar::Archive::new(Hashing {
+        inner: reader,
+        hasher: Sha256::new(),
+    });
+    let (entries, bytes) = unpack_entries(&mut archive, dest)?;
+    // The archive's end (zero blocks, padding) is part of the DiffID.
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(UnpackError::Archive)?;
+    Ok(Unpacked {
+        entries,
+        bytes,
+        diff_id: Digest::from_hasher(rest.hasher),
+    })
+}
+
+fn unpack_entries<R: Read>(
+    archive: &mut tar::Archive<R>,
+    dest: &Path,
+) -> Result<(u64, u64), UnpackError> {
+    #[derive(Default)]
+    struct Done {
+        entries: u64,
+        bytes: u64,
+    }
+    let mut done = Done::default();
     // Directory times are set last: creating their entries changes them.
     let mut dir_times: Vec<(PathBuf, u64)> = Vec::new();
     for entry in archive.entries().map_err(UnpackError::Archive)? {
@@ -252,7 +295,7 @@ fn unpack_tar(reader: impl Read, dest: &Path) -> Result<Unpacked, UnpackError> {
     for (dir, mtime) in dir_times.iter().rev() {
         set_mtime(dir, *mtime, false)?;
     }
-    Ok(done)
+    Ok((done.entries, done.bytes))
 }
 
 /// The entry path as a relative path of normal components; `None` when it has `..`.
@@ -525,7 +568,9 @@ mod tests {
         assert_eq!(Compression::detect(&plain), Compression::None);
         for (name, blob) in [("gzip", gz), ("zstd", zst), ("zstd, two frames", two)] {
             let dir = tempfile::tempdir().unwrap();
-            unpack_layer(&blob[..], dir.path()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let done =
+                unpack_layer(&blob[..], dir.path()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(done.diff_id, Digest::of(&plain), "{name}: the DiffID is the tar's");
             assert_eq!(
                 fs::read(dir.path().join("bin/busybox")).unwrap(),
                 b"#!busybox",
