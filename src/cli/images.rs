@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::runtime::images::Reference;
 use crate::runtime::images::import::import_archive;
-use crate::runtime::images::store::ImageStore;
+use crate::runtime::images::pull::PullEvent;
+use crate::runtime::images::registry::{self, Registries, RegistriesConfig};
+use crate::runtime::images::{Digest, Images, Reference};
 
 #[derive(clap::Args, Debug)]
 pub struct ImagesArgs {
@@ -19,6 +20,14 @@ pub struct ImagesArgs {
         global = true
     )]
     pub data_dir: PathBuf,
+    /// Registry mirrors, credentials and TLS settings (k3s's registries.yaml format)
+    #[arg(
+        long,
+        env = "ORCH_REGISTRIES_CONFIG",
+        default_value = registry::DEFAULT_CONFIG_PATH,
+        global = true
+    )]
+    pub registries_config: PathBuf,
     #[command(subcommand)]
     pub command: ImagesCommand,
 }
@@ -33,12 +42,22 @@ pub enum ImagesCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
-    /// Remove image names (their blobs stay on disk: image garbage collection is not built yet)
+    /// Pull images from their registries (or the mirrors configured for them)
+    Pull {
+        #[arg(required = true, value_name = "IMAGE")]
+        images: Vec<String>,
+        /// Credentials for the registry, overriding registries.yaml
+        #[arg(long, value_name = "USER[:PASSWORD]")]
+        creds: Option<String>,
+    },
+    /// Remove image names (their blobs go at the next prune)
     #[command(visible_alias = "remove")]
     Rm {
         #[arg(required = true, value_name = "IMAGE")]
         images: Vec<String>,
     },
+    /// Delete the blobs and unpacked layers no image name needs
+    Prune,
 }
 
 /// Where a node keeps its images.
@@ -48,12 +67,14 @@ pub fn store_dir(data_dir: &std::path::Path) -> PathBuf {
 
 pub fn run(args: ImagesArgs) -> anyhow::Result<()> {
     let dir = store_dir(&args.data_dir);
-    let store = ImageStore::open(&dir)
+    let config = RegistriesConfig::load(&args.registries_config)?;
+    let images = Images::open(&dir, Registries::new(config))
         .with_context(|| format!("cannot open the image store {}", dir.display()))?;
+    let store = images.store();
     match args.command {
         ImagesCommand::Ls => {
             let rows: Vec<[String; 4]> = store
-                .list()
+                .list()?
                 .into_iter()
                 .map(|(name, record)| {
                     let (image, tag) = match name.parse::<Reference>() {
@@ -85,7 +106,7 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<()> {
             for file in files {
                 let f = std::fs::File::open(&file)
                     .with_context(|| format!("cannot open {}", file.display()))?;
-                let names = import_archive(&store, std::io::BufReader::new(f))
+                let names = import_archive(store, std::io::BufReader::new(f))
                     .with_context(|| format!("cannot import {}", file.display()))?;
                 for name in names {
                     println!("imported {}", name.familiar());
@@ -93,13 +114,175 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        ImagesCommand::Rm { images } => {
-            for image in images {
+        ImagesCommand::Rm { images: names } => {
+            for image in names {
                 let reference: Reference = image.parse()?;
                 store.untag(&reference)?;
                 println!("deleted {}", reference.familiar());
             }
             Ok(())
+        }
+        ImagesCommand::Pull {
+            images: names,
+            creds,
+        } => {
+            let creds = creds.map(|c| {
+                let (username, password) = c.split_once(':').unwrap_or((&c, ""));
+                registry::Credentials {
+                    username: username.to_owned(),
+                    password: password.to_owned(),
+                    ..Default::default()
+                }
+            });
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            for name in names {
+                let reference: Reference = name.parse()?;
+                let display = std::sync::Arc::new(std::sync::Mutex::new(PullDisplay::new(
+                    std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                )));
+                let sink = display.clone();
+                let progress = std::sync::Arc::new(move |e: PullEvent| {
+                    sink.lock().expect("display lock").event(e)
+                });
+                let pulled = rt
+                    .block_on(images.pull(&reference, creds.as_ref(), progress))
+                    .with_context(|| format!("cannot pull {}", reference.familiar()))?;
+                display.lock().expect("display lock").finish();
+                println!(
+                    "pulled {} ({}, {} downloaded)",
+                    reference.familiar(),
+                    pulled.manifest,
+                    human_size(pulled.downloaded)
+                );
+            }
+            Ok(())
+        }
+        ImagesCommand::Prune => {
+            let pruned = images.prune(&Default::default())?;
+            println!(
+                "deleted {} blobs ({}) and {} unpacked layers",
+                pruned.blobs.len(),
+                human_size(pruned.bytes),
+                pruned.layers.len()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Pull progress for a person: at a terminal, one line per blob redrawn in place (as
+/// `docker pull` shows it); otherwise a line per finished blob.
+struct PullDisplay {
+    tty: bool,
+    rows: Vec<(Digest, String)>,
+    drawn: usize,
+    last_draw: Option<std::time::Instant>,
+}
+
+impl PullDisplay {
+    fn new(tty: bool) -> PullDisplay {
+        PullDisplay {
+            tty,
+            rows: Vec::new(),
+            drawn: 0,
+            last_draw: None,
+        }
+    }
+
+    fn set(&mut self, blob: &Digest, text: String) {
+        match self.rows.iter_mut().find(|(d, _)| d == blob) {
+            Some(row) => row.1 = text,
+            None => self.rows.push((blob.clone(), text)),
+        }
+    }
+
+    fn event(&mut self, event: PullEvent) {
+        let short = |d: &Digest| d.hex()[..12].to_owned();
+        let mut force = true;
+        match &event {
+            PullEvent::Resolved { manifest, blobs } => {
+                if !self.tty {
+                    eprintln!("resolved {} ({} blobs)", manifest, blobs.len());
+                }
+                for (d, size) in blobs {
+                    self.set(d, format!("{}: waiting ({})", short(d), human_size(*size)));
+                }
+            }
+            PullEvent::Exists { blob } => {
+                self.set(blob, format!("{}: already exists", short(blob)));
+            }
+            PullEvent::Progress { blob, done, total } => {
+                force = false;
+                let width = 30;
+                let filled = if *total == 0 {
+                    width
+                } else {
+                    ((*done as f64 / *total as f64) * width as f64) as usize
+                };
+                let bar: String = (0..width)
+                    .map(|i| match i.cmp(&filled) {
+                        std::cmp::Ordering::Less => '=',
+                        std::cmp::Ordering::Equal => '>',
+                        std::cmp::Ordering::Greater => ' ',
+                    })
+                    .collect();
+                self.set(
+                    blob,
+                    format!(
+                        "{}: downloading [{bar}] {}/{}",
+                        short(blob),
+                        human_size(*done),
+                        human_size(*total)
+                    ),
+                );
+            }
+            PullEvent::Retrying { blob, at, error } => {
+                self.set(blob, format!("{}: resuming at {} ({error})", short(blob), human_size(*at)));
+            }
+            PullEvent::Done { blob } => {
+                self.set(blob, format!("{}: pull complete", short(blob)));
+            }
+        }
+        if !self.tty {
+            if let PullEvent::Done { blob } | PullEvent::Exists { blob } = &event
+                && let Some((_, text)) = self.rows.iter().find(|(d, _)| d == blob)
+            {
+                eprintln!("{text}");
+            }
+            if let PullEvent::Retrying { blob, .. } = &event
+                && let Some((_, text)) = self.rows.iter().find(|(d, _)| d == blob)
+            {
+                eprintln!("{text}");
+            }
+            return;
+        }
+        // At most ~10 redraws a second for byte counts; state changes always.
+        if !force && self.last_draw.is_some_and(|t| t.elapsed().as_millis() < 100) {
+            return;
+        }
+        self.draw();
+    }
+
+    fn draw(&mut self) {
+        use std::io::Write;
+        self.last_draw = Some(std::time::Instant::now());
+        let mut err = std::io::stderr().lock();
+        if self.drawn > 0 {
+            let _ = write!(err, "\x1b[{}A", self.drawn);
+        }
+        for (_, text) in &self.rows {
+            let _ = writeln!(err, "\x1b[2K{text}");
+        }
+        self.drawn = self.rows.len();
+        let _ = err.flush();
+    }
+
+    /// Shows the final state (the last byte counts may not have been drawn).
+    fn finish(&mut self) {
+        if self.tty {
+            self.draw();
         }
     }
 }

@@ -116,3 +116,222 @@ fn import_list_and_remove() {
     let out = orch(&data, &["ls"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
 }
+
+fn orch_with(data_dir: &std::path::Path, registries: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(ORCH)
+        .arg("images")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--registries-config")
+        .arg(registries)
+        .args(args)
+        .env_remove("ORCH_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Blob files in a node's content store, and leftovers of unfinished writes.
+fn store_files(data: &std::path::Path) -> (Vec<String>, usize) {
+    let content = data.join("agent/image-store/content");
+    let names = |d: std::path::PathBuf| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .map(|r| r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    (
+        names(content.join("blobs/sha256")),
+        names(content.join("ingest")).len(),
+    )
+}
+
+#[test]
+fn pull_from_a_local_registry_by_tag_and_digest_then_prune() {
+    use crate::common::registry::{Registry, busybox_layout};
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let built = busybox_layout(&layout, "1", &["sh"]);
+    let registry = Registry::start(None);
+    registry.push(&layout, "1", "tools/busybox:1");
+    let data = dir.path().join("data");
+    let none = dir.path().join("registries.yaml");
+    let image = format!("{}/tools/busybox:1", registry.addr);
+
+    let out = orch_with(&data, &none, &["pull", &image]);
+    assert!(out.status.success(), "{}\n{}", stderr(&out), registry.log());
+    assert!(
+        stdout(&out).starts_with(&format!("pulled {image} ({}, ", built.manifest)),
+        "{}",
+        stdout(&out)
+    );
+    // Not a terminal: one line per blob.
+    assert!(stderr(&out).contains("pull complete"), "{}", stderr(&out));
+    let (blobs, partial) = store_files(&data);
+    assert_eq!(blobs.len(), 3, "manifest, config, layer: {blobs:?}");
+    assert_eq!(partial, 0);
+
+    let out = orch_with(&data, &none, &["ls"]);
+    let text = stdout(&out);
+    let row: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(row[..3], [&format!("{}/tools/busybox", registry.addr), "1", &built.config[7..20]], "{text}");
+
+    // Pulling again downloads nothing; by digest it resolves to the same manifest.
+    let out = orch_with(&data, &none, &["pull", &image]);
+    assert!(stdout(&out).contains(", 0B downloaded)"), "{}", stdout(&out));
+    let by_digest = format!("{}/tools/busybox@{}", registry.addr, built.manifest);
+    let out = orch_with(&data, &none, &["pull", &by_digest]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // An image the registry does not have.
+    let missing = format!("{}/tools/nope:1", registry.addr);
+    let out = orch_with(&data, &none, &["pull", &missing]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!("failed to resolve reference \"{missing}\"")) && stderr(&out).contains("not found"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Removing both names, then pruning, empties the store.
+    assert!(orch_with(&data, &none, &["rm", &image, &by_digest]).status.success());
+    let out = orch_with(&data, &none, &["prune"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("deleted 3 blobs"), "{}", stdout(&out));
+    assert_eq!(store_files(&data).0.len(), 0);
+}
+
+#[test]
+fn pull_with_basic_auth_from_registries_yaml_or_flag() {
+    use crate::common::registry::{Registry, busybox_layout};
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    busybox_layout(&layout, "1", &["sh"]);
+    let registry = Registry::start(Some(("puller", "s3cret")));
+    registry.push(&layout, "1", "private/busybox:1");
+    let data = dir.path().join("data");
+    let image = format!("{}/private/busybox:1", registry.addr);
+
+    let none = dir.path().join("none.yaml");
+    let out = orch_with(&data, &none, &["pull", &image]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("pull access denied") && stderr(&out).contains("none is configured"),
+        "{}",
+        stderr(&out)
+    );
+    let out = orch_with(&data, &none, &["pull", "--creds", "puller:wrong", &image]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("pull access denied"), "{}", stderr(&out));
+    assert_eq!(store_files(&data), (vec![], 0), "a refused pull stores nothing");
+
+    let yaml = crate::common::write(
+        dir.path(),
+        "registries.yaml",
+        &format!("configs:\n  \"{}\":\n    auth:\n      username: puller\n      password: s3cret\n", registry.addr),
+    );
+    let out = orch_with(&data, &yaml, &["pull", &image]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let other = dir.path().join("data2");
+    let out = orch_with(&other, &none, &["pull", "--creds", "puller:s3cret", &image]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_mirror_serves_docker_hub_names() {
+    use crate::common::registry::{Registry, busybox_layout};
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let built = busybox_layout(&layout, "1", &["sh"]);
+    let registry = Registry::start(None);
+    registry.push(&layout, "1", "library/busybox:1.36");
+    let yaml = crate::common::write(
+        dir.path(),
+        "registries.yaml",
+        &format!("mirrors:\n  docker.io:\n    endpoint:\n      - \"http://{}\"\n", registry.addr),
+    );
+    let data = dir.path().join("data");
+    let out = orch_with(&data, &yaml, &["pull", "busybox:1.36"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with(&format!("pulled busybox:1.36 ({}", built.manifest)),
+        "{}",
+        stdout(&out)
+    );
+    let out = orch_with(&data, &yaml, &["ls"]);
+    assert!(stdout(&out).lines().nth(1).unwrap().starts_with("busybox "), "{}", stdout(&out));
+}
+
+#[test]
+fn a_tampered_blob_is_refused_and_leaves_nothing() {
+    use crate::common::registry::{Registry, busybox_layout};
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let built = busybox_layout(&layout, "1", &["sh"]);
+    let registry = Registry::start(None);
+    registry.push(&layout, "1", "tools/busybox:1");
+    // Flip one byte of the layer as the registry stores it.
+    let file = registry.blob_file(&built.layer);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&file, bytes).unwrap();
+
+    let data = dir.path().join("data");
+    let none = dir.path().join("none.yaml");
+    let image = format!("{}/tools/busybox:1", registry.addr);
+    let out = orch_with(&data, &none, &["pull", &image]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!("has digest sha256:")) && stderr(&out).contains(&format!("not the {} asked for", built.layer)),
+        "{}",
+        stderr(&out)
+    );
+    let (blobs, partial) = store_files(&data);
+    assert!(!blobs.contains(&built.layer[7..].to_owned()), "{blobs:?}");
+    assert_eq!(partial, 0);
+    let out = orch_with(&data, &none, &["ls"]);
+    assert_eq!(stdout(&out).lines().count(), 1, "nothing named: {}", stdout(&out));
+}
+
+#[test]
+fn import_archives_skopeo_wrote_in_both_formats() {
+    use crate::common::registry::busybox_layout;
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let built = busybox_layout(&layout, "1", &["sh"]);
+    let docker = dir.path().join("docker.tar");
+    let oci = dir.path().join("oci.tar");
+    for dest in [
+        format!("docker-archive:{}:example.com/bb/docker:1", docker.display()),
+        format!("oci-archive:{}:example.com/bb/oci:1", oci.display()),
+    ] {
+        let out = Command::new("skopeo")
+            .args(["copy", "--quiet"])
+            .arg(format!("oci:{}:1", layout.display()))
+            .arg(&dest)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let data = dir.path().join("data");
+    let out = orch(&data, &["import", docker.to_str().unwrap(), oci.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "imported example.com/bb/docker:1\nimported example.com/bb/oci:1\n"
+    );
+    let out = orch(&data, &["ls"]);
+    let text = stdout(&out);
+    let ids: Vec<&str> = text.lines().skip(1).map(|l| l.split_whitespace().nth(2).unwrap()).collect();
+    // skopeo keeps the config as it is in both formats: one image ID.
+    assert_eq!(ids, [&built.config[7..20], &built.config[7..20]], "{text}");
+}

@@ -43,16 +43,24 @@ pub struct ContentStore {
 }
 
 impl ContentStore {
-    /// Opens (creating) the store at `root` and removes unfinished writes.
+    /// Opens (creating) the store at `root` and removes unfinished writes that no process is
+    /// still making (each in-progress write holds a lock on its file: the agent and an
+    /// `orch images` command may share a store).
     pub fn open(root: impl Into<PathBuf>) -> Result<ContentStore, ContentError> {
         let store = ContentStore { root: root.into() };
         let blobs = store.root.join("blobs").join("sha256");
         fs::create_dir_all(&blobs).map_err(io_err("cannot create", &blobs))?;
         let ingest = store.ingest_dir();
-        if ingest.exists() {
-            fs::remove_dir_all(&ingest).map_err(io_err("cannot clear", &ingest))?;
-        }
         fs::create_dir_all(&ingest).map_err(io_err("cannot create", &ingest))?;
+        for entry in fs::read_dir(&ingest).map_err(io_err("cannot list", &ingest))? {
+            let path = entry.map_err(io_err("cannot list", &ingest))?.path();
+            let Ok(file) = File::open(&path) else {
+                continue;
+            };
+            if try_lock(&file) {
+                let _ = fs::remove_file(&path);
+            }
+        }
         Ok(store)
     }
 
@@ -86,66 +94,38 @@ impl ContentStore {
                 hash_reader(&mut reader).map_err(io_err("cannot read", &final_path))?;
             return check(expected, actual).map(|()| n);
         }
-        let (tmp, total, actual) = self.ingest(reader)?;
-        if let Err(err) = check(expected, actual).and_then(|()| self.commit(&tmp, expected)) {
-            let _ = fs::remove_file(&tmp);
-            return Err(err);
-        }
+        let mut writer = self.writer()?;
+        writer.copy_from(reader)?;
+        let total = writer.written();
+        writer.commit(Some(expected))?;
         Ok(total)
     }
 
     /// Stores the content read from `reader`, whatever it is; returns its digest and size.
     pub fn write_any(&self, reader: impl Read) -> Result<(Digest, u64), ContentError> {
-        let (tmp, total, digest) = self.ingest(reader)?;
-        let result = if self.contains(&digest) {
-            Ok(())
-        } else {
-            self.commit(&tmp, &digest)
-        };
-        let _ = fs::remove_file(&tmp);
-        result.map(|()| (digest, total))
+        let mut writer = self.writer()?;
+        writer.copy_from(reader)?;
+        let total = writer.written();
+        let digest = writer.commit(None)?;
+        Ok((digest, total))
     }
 
-    /// Copies `reader` into a new file under `ingest/`, hashing it; the file is synced. Removed
-    /// again on failure.
-    fn ingest(&self, mut reader: impl Read) -> Result<(PathBuf, u64, Digest), ContentError> {
+    /// A new write, in a locked file under `ingest/`: fed piece by piece, then committed (or
+    /// dropped, which removes it).
+    pub fn writer(&self) -> Result<Writer, ContentError> {
         let tmp = self
             .ingest_dir()
             .join(uuid::Uuid::new_v4().simple().to_string());
-        let result = (|| {
-            let mut file = File::create(&tmp).map_err(io_err("cannot create", &tmp))?;
-            let mut hasher = Sha256::new();
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut total = 0u64;
-            loop {
-                let n = match reader.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(io_err("cannot read the content for", &tmp)(e)),
-                };
-                hasher.update(&buf[..n]);
-                file.write_all(&buf[..n])
-                    .map_err(io_err("cannot write", &tmp))?;
-                total += n as u64;
-            }
-            file.sync_all().map_err(io_err("cannot sync", &tmp))?;
-            Ok((total, Digest::from_hasher(hasher)))
-        })();
-        match result {
-            Ok((total, digest)) => Ok((tmp, total, digest)),
-            Err(err) => {
-                let _ = fs::remove_file(&tmp);
-                Err(err)
-            }
-        }
-    }
-
-    /// Moves a verified ingest file into place, durably.
-    fn commit(&self, tmp: &Path, digest: &Digest) -> Result<(), ContentError> {
-        let final_path = self.path(digest);
-        fs::rename(tmp, &final_path).map_err(io_err("cannot move into place", &final_path))?;
-        sync_dir(final_path.parent().expect("blob dir"))
+        let file = File::create(&tmp).map_err(io_err("cannot create", &tmp))?;
+        // A new file nobody else has opened: the lock cannot be contended.
+        try_lock(&file);
+        Ok(Writer {
+            root: self.root.clone(),
+            tmp,
+            file: Some(file),
+            hasher: Sha256::new(),
+            written: 0,
+        })
     }
 
     /// The whole blob, verified against its digest (a blob changed on disk is an error).
@@ -197,6 +177,92 @@ impl ContentStore {
         out.sort();
         Ok(out)
     }
+}
+
+/// An unfinished blob (see [`ContentStore::writer`]).
+#[derive(Debug)]
+pub struct Writer {
+    root: PathBuf,
+    tmp: PathBuf,
+    file: Option<File>,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl Writer {
+    pub fn write(&mut self, data: &[u8]) -> Result<(), ContentError> {
+        let file = self.file.as_mut().expect("not committed");
+        file.write_all(data).map_err(io_err("cannot write", &self.tmp))?;
+        self.hasher.update(data);
+        self.written += data.len() as u64;
+        Ok(())
+    }
+
+    fn copy_from(&mut self, mut reader: impl Read) -> Result<(), ContentError> {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_err("cannot read the content for", &self.tmp)(e)),
+            };
+            self.write(&buf[..n])?;
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Starts over (a download whose resumption the server refused).
+    pub fn reset(&mut self) -> Result<(), ContentError> {
+        let file = self.file.as_mut().expect("not committed");
+        file.set_len(0)
+            .and_then(|()| io::Seek::rewind(file))
+            .map_err(io_err("cannot truncate", &self.tmp))?;
+        self.hasher = Sha256::new();
+        self.written = 0;
+        Ok(())
+    }
+
+    /// Makes the blob durable and visible under its digest, which must be `expected` when
+    /// given. On a mismatch nothing is stored.
+    pub fn commit(mut self, expected: Option<&Digest>) -> Result<Digest, ContentError> {
+        let actual = Digest::from_hasher(std::mem::take(&mut self.hasher));
+        if let Some(expected) = expected {
+            check(expected, actual.clone())?;
+        }
+        let file = self.file.take().expect("not committed");
+        file.sync_all().map_err(io_err("cannot sync", &self.tmp))?;
+        let final_path = self
+            .root
+            .join("blobs")
+            .join("sha256")
+            .join(actual.hex());
+        if !final_path.is_file() {
+            fs::rename(&self.tmp, &final_path)
+                .map_err(io_err("cannot move into place", &final_path))?;
+            sync_dir(final_path.parent().expect("blob dir"))?;
+        }
+        Ok(actual)
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Committed: renamed away (or a duplicate); otherwise abandoned. Either way the
+        // ingest file goes.
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+/// Takes an exclusive lock on `file` without waiting; held until the file is closed.
+fn try_lock(file: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: an open descriptor for the duration of the call.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
 
 fn check(expected: &Digest, actual: Digest) -> Result<(), ContentError> {
@@ -286,7 +352,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = ContentStore::open(dir.path()).unwrap();
         fs::write(store.ingest_dir().join("partial"), b"half").unwrap();
+        // A write in progress (another process's, say) is left alone.
+        let mut busy = store.writer().unwrap();
+        busy.write(b"in progress").unwrap();
         let store = ContentStore::open(dir.path()).unwrap();
+        assert_eq!(fs::read_dir(store.ingest_dir()).unwrap().count(), 1);
+        let d = busy.commit(None).unwrap();
+        assert_eq!(store.read(&d).unwrap(), b"in progress");
         assert_eq!(fs::read_dir(store.ingest_dir()).unwrap().count(), 0);
     }
 }

@@ -344,7 +344,7 @@ mod tests {
         let names = import_archive(&store, &archive[..]).unwrap();
         assert_eq!(names.len(), 1);
         assert_eq!(names[0].to_string(), "127.0.0.1:5000/t/busybox:1");
-        let record = store.get(&names[0]).expect("named");
+        let record = store.get(&names[0]).unwrap().expect("named");
         assert_eq!(record.manifest, manifest.to_string());
         assert_eq!(
             store.config(&record).unwrap().config.unwrap().cmd,
@@ -352,7 +352,7 @@ mod tests {
         );
         // The names survive a reopen.
         let again = ImageStore::open(dir.path()).unwrap();
-        assert_eq!(again.list().len(), 1);
+        assert_eq!(again.list().unwrap().len(), 1);
     }
 
     #[test]
@@ -383,7 +383,7 @@ mod tests {
         let (_dir, store) = store();
         let names = import_archive(&store, &archive[..]).unwrap();
         assert_eq!(names[0].familiar(), "busybox:latest");
-        assert_eq!(store.get(&names[0]).unwrap().manifest, manifest.to_string());
+        assert_eq!(store.get(&names[0]).unwrap().unwrap().manifest, manifest.to_string());
     }
 
     #[test]
@@ -405,7 +405,7 @@ mod tests {
             ),
             "{err}"
         );
-        assert!(store.list().is_empty());
+        assert!(store.list().unwrap().is_empty());
         assert!(!store.content().contains(&blobs[0].0));
     }
 
@@ -424,7 +424,7 @@ mod tests {
             matches!(err, ImportError::Store(StoreError::Incomplete { .. })),
             "{err}"
         );
-        assert!(store.list().is_empty());
+        assert!(store.list().unwrap().is_empty());
         // Not an image archive at all.
         let err = import_archive(&store, &tar_of(&[("README", b"hi".to_vec())])[..]).unwrap_err();
         assert!(matches!(err, ImportError::NotAnImage), "{err}");
@@ -453,7 +453,7 @@ mod tests {
             names,
             ["docker.io/library/busybox:latest", "localhost:5000/bb:1"]
         );
-        let record = store.get(&"busybox".parse().unwrap()).unwrap();
+        let record = store.get(&"busybox".parse().unwrap()).unwrap().unwrap();
         let m = store.manifest(&record.manifest.parse().unwrap()).unwrap();
         assert_eq!(m.layers.len(), 1);
         assert_eq!(m.layers[0].media_type, oci::DOCKER_LAYER);

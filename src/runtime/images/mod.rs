@@ -7,7 +7,10 @@ pub mod digest;
 pub mod import;
 pub mod layers;
 pub mod oci;
+pub mod pull;
 pub mod reference;
+pub mod registry;
+pub mod service;
 pub mod store;
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -16,3 +19,4 @@ pub mod unpack;
 pub use content::ContentStore;
 pub use digest::Digest;
 pub use reference::Reference;
+pub use service::Images;

@@ -3,13 +3,13 @@
 //!
 //! Invariant: a name is recorded only once every blob its manifest needs (config, layers) is
 //! in the content store, so an interrupted pull or import never leaves a named image that
-//! cannot run. `images.json` is replaced atomically (write, fsync, rename).
+//! cannot run. `images.json` is replaced atomically (write, fsync, rename), under an exclusive
+//! `flock` on `images.lock` that readers share: the agent and `orch images` use one store.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -59,38 +59,66 @@ pub struct ImageRecord {
 pub struct ImageStore {
     root: PathBuf,
     content: ContentStore,
-    names: Mutex<BTreeMap<String, ImageRecord>>,
 }
+
+type Names = BTreeMap<String, ImageRecord>;
 
 impl ImageStore {
     /// Opens (creating) the store at `root`.
     pub fn open(root: impl Into<PathBuf>) -> Result<ImageStore, StoreError> {
         let root = root.into();
         let content = ContentStore::open(root.join("content"))?;
-        let index = root.join("images.json");
-        let names = match fs::read(&index) {
+        let store = ImageStore { root, content };
+        // A corrupt index is reported now rather than at the first pull.
+        store.with_names(false, |_| Ok(()))?;
+        Ok(store)
+    }
+
+    pub fn content(&self) -> &ContentStore {
+        &self.content
+    }
+
+    /// Runs `f` on the names, under a lock shared with other processes using the store (the
+    /// agent and `orch images`): re-read from disk each time, and saved when `write`.
+    fn with_names<T>(
+        &self,
+        write: bool,
+        f: impl FnOnce(&mut Names) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        use std::os::fd::AsRawFd;
+        let lock_path = self.root.join("images.lock");
+        let io = |what, path: &Path| {
+            let path = path.to_owned();
+            move |source| StoreError::Io { what, path, source }
+        };
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io("cannot open", &lock_path))?;
+        let mode = if write { libc::LOCK_EX } else { libc::LOCK_SH };
+        // SAFETY: an open descriptor for the duration of the call; the lock goes with it.
+        while unsafe { libc::flock(lock.as_raw_fd(), mode) } != 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(io("cannot lock", &lock_path)(e));
+            }
+        }
+        let index = self.root.join("images.json");
+        let mut names: Names = match fs::read(&index) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| StoreError::Corrupt {
                 path: index.clone(),
                 source,
             })?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => {
-                return Err(StoreError::Io {
-                    what: "cannot read",
-                    path: index,
-                    source: e,
-                });
-            }
+            Err(e) => return Err(io("cannot read", &index)(e)),
         };
-        Ok(ImageStore {
-            root,
-            content,
-            names: Mutex::new(names),
-        })
-    }
-
-    pub fn content(&self) -> &ContentStore {
-        &self.content
+        let out = f(&mut names)?;
+        if write {
+            self.save(&names)?;
+        }
+        Ok(out)
     }
 
     /// The manifest stored under `digest` (not an index).
@@ -130,53 +158,46 @@ impl ImageStore {
             config: config.to_string(),
             size,
         };
-        let mut names = self.names.lock().expect("image names lock");
-        let previous = names.insert(reference.to_string(), record.clone());
-        if let Err(err) = self.save(&names) {
-            match previous {
-                Some(p) => names.insert(reference.to_string(), p),
-                None => names.remove(&reference.to_string()),
-            };
-            return Err(err);
-        }
+        self.with_names(true, |names| {
+            names.insert(reference.to_string(), record.clone());
+            Ok(())
+        })?;
         Ok(record)
     }
 
     /// The image a reference names (a digest-only reference finds any name with that
     /// manifest).
-    pub fn get(&self, reference: &Reference) -> Option<ImageRecord> {
-        let names = self.names.lock().expect("image names lock");
-        if let Some(r) = names.get(&reference.to_string()) {
-            return Some(r.clone());
-        }
-        let digest = reference.digest.as_ref()?.to_string();
-        let name = reference.name();
-        names
-            .iter()
-            .find(|(n, r)| r.manifest == digest && n.starts_with(&name))
-            .map(|(_, r)| r.clone())
+    pub fn get(&self, reference: &Reference) -> Result<Option<ImageRecord>, StoreError> {
+        self.with_names(false, |names| {
+            if let Some(r) = names.get(&reference.to_string()) {
+                return Ok(Some(r.clone()));
+            }
+            let Some(digest) = reference.digest.as_ref().map(Digest::to_string) else {
+                return Ok(None);
+            };
+            let name = reference.name();
+            Ok(names
+                .iter()
+                .find(|(n, r)| r.manifest == digest && n.starts_with(&name))
+                .map(|(_, r)| r.clone()))
+        })
     }
 
     /// Every named image, by name.
-    pub fn list(&self) -> BTreeMap<String, ImageRecord> {
-        self.names.lock().expect("image names lock").clone()
+    pub fn list(&self) -> Result<Names, StoreError> {
+        self.with_names(false, |names| Ok(std::mem::take(names)))
     }
 
     /// Forgets a name (the blobs stay until pruned).
     pub fn untag(&self, reference: &Reference) -> Result<ImageRecord, StoreError> {
-        let mut names = self.names.lock().expect("image names lock");
-        let key = reference.to_string();
-        let record = names
-            .remove(&key)
-            .ok_or_else(|| StoreError::NotFound(reference.familiar()))?;
-        if let Err(err) = self.save(&names) {
-            names.insert(key, record);
-            return Err(err);
-        }
-        Ok(record)
+        self.with_names(true, |names| {
+            names
+                .remove(&reference.to_string())
+                .ok_or_else(|| StoreError::NotFound(reference.familiar()))
+        })
     }
 
-    fn save(&self, names: &BTreeMap<String, ImageRecord>) -> Result<(), StoreError> {
+    fn save(&self, names: &Names) -> Result<(), StoreError> {
         let path = self.root.join("images.json");
         let tmp = self.root.join("images.json.tmp");
         let io = |what| {
