@@ -193,6 +193,11 @@ impl Server {
             components.clone(),
         ));
 
+        let airgap = tokio::task::spawn_blocking({
+            let data_dir = self.config.data_dir.clone();
+            move || import_airgap_images(&data_dir)
+        });
+
         tracing::info!(
             data_dir = %self.config.data_dir.display(),
             api = %api_addr,
@@ -204,6 +209,7 @@ impl Server {
 
         components.cancel();
         let _ = renewer.await;
+        let _ = airgap.await;
         if let Some(scheduler) = scheduler {
             let _ = scheduler.await;
             tracing::debug!("scheduler stopped");
@@ -245,6 +251,37 @@ async fn renew_certificates(
             Ok(Ok(new)) => *tls.write().expect("tls lock poisoned") = new,
             Ok(Err(err)) => tracing::error!(error = %err, "certificate renewal check failed"),
             Err(err) => tracing::error!(error = %err, "certificate renewal task failed"),
+        }
+    }
+}
+
+/// Imports the image archives of `<data-dir>/agent/images/` (airgap installs), logging each.
+fn import_airgap_images(data_dir: &std::path::Path) {
+    use crate::runtime::images::{airgap, store::ImageStore};
+    let dir = crate::runtime::images::airgap_dir(data_dir);
+    if !dir.is_dir() {
+        return;
+    }
+    let _span = tracing::info_span!("airgap", dir = %dir.display()).entered();
+    let store = match ImageStore::open(crate::runtime::images::store_dir(data_dir)) {
+        Ok(s) => s,
+        Err(error) => {
+            tracing::error!(error = %error, "cannot open the image store");
+            return;
+        }
+    };
+    for (path, outcome) in airgap::import_dir(&store, &dir) {
+        match outcome {
+            airgap::Outcome::Imported(names) => {
+                let names: Vec<String> = names.iter().map(|n| n.familiar()).collect();
+                tracing::info!(archive = %path.display(), images = ?names, "imported airgap images");
+            }
+            airgap::Outcome::Unchanged => {
+                tracing::debug!(archive = %path.display(), "airgap archive already imported");
+            }
+            airgap::Outcome::Failed(error) => {
+                tracing::error!(archive = %path.display(), error = %error, "cannot import an airgap archive");
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::runtime::images::import::import_archive;
+use crate::runtime::images::airgap::import_file;
 use crate::runtime::images::pull::PullEvent;
 use crate::runtime::images::registry::{self, Registries, RegistriesConfig};
 use crate::runtime::images::{Digest, Images, Reference};
@@ -37,7 +37,7 @@ pub enum ImagesCommand {
     /// List the images of the node
     #[command(visible_alias = "list")]
     Ls,
-    /// Import images from OCI-layout or `docker save` tarballs
+    /// Import images from OCI-layout or `docker save` tarballs (plain, gzip or zstd)
     Import {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
@@ -60,13 +60,8 @@ pub enum ImagesCommand {
     Prune,
 }
 
-/// Where a node keeps its images.
-pub fn store_dir(data_dir: &std::path::Path) -> PathBuf {
-    data_dir.join("agent").join("image-store")
-}
-
 pub fn run(args: ImagesArgs) -> anyhow::Result<()> {
-    let dir = store_dir(&args.data_dir);
+    let dir = crate::runtime::images::store_dir(&args.data_dir);
     let config = RegistriesConfig::load(&args.registries_config)?;
     let images = Images::open(&dir, Registries::new(config))
         .with_context(|| format!("cannot open the image store {}", dir.display()))?;
@@ -104,9 +99,7 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<()> {
         }
         ImagesCommand::Import { files } => {
             for file in files {
-                let f = std::fs::File::open(&file)
-                    .with_context(|| format!("cannot open {}", file.display()))?;
-                let names = import_archive(store, std::io::BufReader::new(f))
+                let names = import_file(store, &file)
                     .with_context(|| format!("cannot import {}", file.display()))?;
                 for name in names {
                     println!("imported {}", name.familiar());

@@ -335,3 +335,66 @@ fn import_archives_skopeo_wrote_in_both_formats() {
     // skopeo keeps the config as it is in both formats: one image ID.
     assert_eq!(ids, [&built.config[7..20], &built.config[7..20]], "{text}");
 }
+
+#[test]
+fn pull_with_bearer_tokens_from_a_token_service() {
+    use crate::common::registry::{Registry, TokenService, busybox_layout};
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let built = busybox_layout(&layout, "1", &["sh"]);
+    let tokens = TokenService::start(dir.path(), "puller", "s3cret");
+    let registry = Registry::start_token(&tokens, "puller", "s3cret");
+    registry.push(&layout, "1", "private/busybox:1");
+    let data = dir.path().join("data");
+    let none = dir.path().join("none.yaml");
+    let image = format!("{}/private/busybox:1", registry.addr);
+
+    // Without credentials the token service refuses: a clear error, nothing stored.
+    let refused = tokens.refused.load(Ordering::Relaxed);
+    let out = orch_with(&data, &none, &["pull", &image]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("pull access denied") && stderr(&out).contains("401"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(tokens.refused.load(Ordering::Relaxed) > refused);
+    assert_eq!(store_files(&data), (vec![], 0));
+
+    let issued = tokens.issued.load(Ordering::Relaxed);
+    let out = orch_with(&data, &none, &["pull", "--creds", "puller:s3cret", &image]);
+    assert!(out.status.success(), "{}\n{}", stderr(&out), registry.log());
+    assert!(stdout(&out).contains(&built.manifest), "{}", stdout(&out));
+    // One token for the repository, reused for every blob.
+    assert_eq!(tokens.issued.load(Ordering::Relaxed), issued + 1);
+}
+
+#[test]
+fn the_server_imports_airgap_archives_at_start() {
+    use crate::common::registry::busybox_layout;
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let built = busybox_layout(&layout, "1", &["sh"]);
+    let server = crate::common::TestServer::start_prepared(
+        |data| {
+            let airgap = data.join("agent/images");
+            std::fs::create_dir_all(&airgap).unwrap();
+            let out = Command::new("skopeo")
+                .args(["copy", "--quiet"])
+                .arg(format!("oci:{}:1", layout.display()))
+                .arg(format!("docker-archive:{}:airgap/busybox:1", airgap.join("busybox.tar").display()))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+        },
+        &[],
+    );
+    let found = crate::common::eventually(std::time::Duration::from_secs(20), || {
+        let out = orch(&server.data_dir(), &["ls"]);
+        stdout(&out).contains("airgap/busybox").then(|| stdout(&out))
+    })
+    .unwrap_or_else(|| panic!("not imported:\n{}", server.log()));
+    assert!(found.contains(&built.config[7..20]), "{found}");
+    assert!(server.log().contains("imported airgap images"), "{}", server.log());
+}

@@ -3,6 +3,7 @@
 //! unpacking into directories that overlayfs stacks as lower layers ([`unpack`]).
 
 pub mod content;
+pub mod airgap;
 pub mod digest;
 pub mod import;
 pub mod layers;
@@ -20,3 +21,13 @@ pub use content::ContentStore;
 pub use digest::Digest;
 pub use reference::Reference;
 pub use service::Images;
+
+/// Where a node keeps its images: `<data-dir>/agent/image-store`.
+pub fn store_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("agent").join("image-store")
+}
+
+/// Where image archives to import at start go: `<data-dir>/agent/images` (airgap installs).
+pub fn airgap_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("agent").join("images")
+}

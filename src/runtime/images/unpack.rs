@@ -107,12 +107,12 @@ pub fn unpack_layer(reader: impl Read, dest: &Path) -> Result<Unpacked, UnpackEr
 }
 
 /// A zstd stream of one or more frames.
-struct ZstdFrames<R: BufRead> {
+pub(crate) struct ZstdFrames<R: BufRead> {
     current: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
 }
 
 impl<R: BufRead> ZstdFrames<R> {
-    fn new(source: R) -> Result<Self, UnpackError> {
+    pub(crate) fn new(source: R) -> Result<Self, UnpackError> {
         let decoder = ruzstd::decoding::StreamingDecoder::new(source).map_err(UnpackError::Zstd)?;
         Ok(ZstdFrames {
             current: Some(decoder),

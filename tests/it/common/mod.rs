@@ -108,7 +108,14 @@ impl TestServer {
     }
 
     pub fn start_with(extra: &[&str]) -> TestServer {
+        TestServer::start_prepared(|_| {}, extra)
+    }
+
+    /// Starts a server whose data dir `prepare` has filled first.
+    pub fn start_prepared(prepare: impl FnOnce(&Path), extra: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        prepare(&dir.path().join("data"));
         let kubeconfig = dir.path().join("kubeconfig");
         let mut child = Command::new(ORCH)
             .args([

@@ -28,6 +28,16 @@ fn free_port() -> u16 {
 impl Registry {
     /// Starts a registry; with `user`/`password`, it demands HTTP basic auth (htpasswd).
     pub fn start(auth: Option<(&str, &str)>) -> Registry {
+        Registry::start_with(auth, None)
+    }
+
+    /// Starts a registry that demands bearer tokens from `tokens` (and pushes with
+    /// `user`/`password`, which the token service checks).
+    pub fn start_token(tokens: &TokenService, user: &str, password: &str) -> Registry {
+        Registry::start_with(Some((user, password)), Some(tokens))
+    }
+
+    fn start_with(auth: Option<(&str, &str)>, tokens: Option<&TokenService>) -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
@@ -35,7 +45,13 @@ impl Registry {
             "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
             dir.path().join("storage").display()
         );
-        if let Some((user, password)) = auth {
+        if let Some(tokens) = tokens {
+            config.push_str(&format!(
+                "auth:\n  token:\n    realm: {}\n    service: {TOKEN_SERVICE}\n    issuer: {TOKEN_ISSUER}\n    rootcertbundle: {}\n",
+                tokens.realm,
+                tokens.cert_pem_path.display()
+            ));
+        } else if let Some((user, password)) = auth {
             let out = Command::new("htpasswd")
                 .args(["-Bbn", user, password])
                 .output()
@@ -225,5 +241,148 @@ pub fn busybox_layout(dir: &Path, tag: &str, cmd: &[&str]) -> BuiltImage {
         manifest: sha256(&manifest),
         config: sha256(&config),
         layer: sha256(&layer),
+    }
+}
+
+/// A token service for a registry in token-auth mode (Docker Hub's scheme): issues ES256 JWTs
+/// (certificate in `x5c`) to clients presenting `user`/`password`, for whatever scope they ask.
+pub struct TokenService {
+    pub realm: String,
+    pub cert_pem_path: PathBuf,
+    pub issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub refused: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    addr: std::net::SocketAddr,
+}
+
+pub const TOKEN_ISSUER: &str = "orch-test-issuer";
+pub const TOKEN_SERVICE: &str = "orch-test-registry";
+
+fn b64url(data: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}
+
+impl TokenService {
+    pub fn start(dir: &Path, user: &str, password: &str) -> TokenService {
+        use base64::Engine as _;
+        use std::io::{BufRead, BufReader};
+        use std::sync::atomic::Ordering;
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["orch-test-token".to_owned()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        let cert_pem_path = dir.join("token-cert.pem");
+        std::fs::write(&cert_pem_path, cert.pem()).unwrap();
+        let x5c = base64::engine::general_purpose::STANDARD.encode(cert.der());
+        let rng = ring::rand::SystemRandom::new();
+        let signer = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &key.serialize_der(),
+            &rng,
+        )
+        .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        );
+        let issued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (issued2, refused2, stop2) = (issued.clone(), refused.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap();
+                let mut authorization = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':')
+                        && k.eq_ignore_ascii_case("authorization")
+                    {
+                        authorization = Some(v.trim().to_owned());
+                    }
+                }
+                let target = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
+                let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
+                let mut access = Vec::new();
+                for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+                    if k == "scope" {
+                        // repository:<name>:<actions>
+                        let parts: Vec<&str> = v.splitn(3, ':').collect();
+                        if parts.len() == 3 {
+                            access.push(serde_json::json!({
+                                "type": parts[0], "name": parts[1],
+                                "actions": parts[2].split(',').collect::<Vec<_>>(),
+                            }));
+                        }
+                    }
+                }
+                let mut stream = stream;
+                if authorization.as_deref() != Some(expected.as_str()) {
+                    refused2.fetch_add(1, Ordering::Relaxed);
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                    continue;
+                }
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let header = serde_json::json!({"typ": "JWT", "alg": "ES256", "x5c": [x5c]});
+                let claims = serde_json::json!({
+                    "iss": TOKEN_ISSUER, "sub": "puller", "aud": TOKEN_SERVICE,
+                    "exp": now + 300, "nbf": now - 10, "iat": now - 10,
+                    "jti": format!("{now}-{}", issued2.load(Ordering::Relaxed)),
+                    "access": access,
+                });
+                let signing_input = format!(
+                    "{}.{}",
+                    b64url(&serde_json::to_vec(&header).unwrap()),
+                    b64url(&serde_json::to_vec(&claims).unwrap())
+                );
+                let sig = signer.sign(&rng, signing_input.as_bytes()).unwrap();
+                let token = format!("{signing_input}.{}", b64url(sig.as_ref()));
+                let body = serde_json::to_vec(&serde_json::json!({"token": token})).unwrap();
+                issued2.fetch_add(1, Ordering::Relaxed);
+                let _ = stream.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+                let _ = stream.write_all(&body);
+            }
+        });
+        TokenService {
+            realm: format!("http://{addr}/token"),
+            cert_pem_path,
+            issued,
+            refused,
+            stop,
+            addr,
+        }
+    }
+}
+
+impl Drop for TokenService {
+    fn drop(&mut self) {
+        self.stop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = TcpStream::connect(self.addr);
     }
 }
