@@ -4,3 +4,4 @@
 
 pub mod images;
 pub mod rootfs;
+pub mod spec;
