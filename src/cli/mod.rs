@@ -3,6 +3,7 @@
 mod agent;
 mod images;
 mod server;
+mod shim;
 
 use std::io::IsTerminal;
 
@@ -31,10 +32,13 @@ pub enum Command {
     Server(server::ServerArgs),
     /// Run a node that joins an existing server
     Agent(AgentArgs),
-    /// Manage the images of this node: ls, import, rm
+    /// Manage the images of this node: ls, pull, import, rm, prune
     Images(images::ImagesArgs),
     /// Print the orch version and the Kubernetes API version it serves
     Version,
+    /// Run containers (internal: the agent starts it)
+    #[command(hide = true)]
+    Shim(shim::ShimArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -77,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Server(args) => server::run(args),
         Command::Images(args) => images::run(args),
+        Command::Shim(args) => shim::run(args),
         Command::Agent(args) => {
             if args.sim.simulate.is_some() {
                 return agent::run_simulated(args.sim);

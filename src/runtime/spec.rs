@@ -266,6 +266,15 @@ const CLONE_NAMESPACE_FLAGS: &[u64] = &[
     0x4000_0000, // CLONE_NEWNET
 ];
 
+/// The host's architecture and the ones it also runs (as Docker's profile lists them).
+fn native_architectures() -> &'static [&'static str] {
+    match std::env::consts::ARCH {
+        "x86_64" => &["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "aarch64" => &["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
+        _ => &[],
+    }
+}
+
 fn seccomp_profile() -> Value {
     let mut syscalls = vec![json!({
         "names": DENIED_SYSCALLS, "action": "SCMP_ACT_ERRNO", "errnoRet": libc::EPERM,
@@ -283,8 +292,7 @@ fn seccomp_profile() -> Value {
     }));
     json!({
         "defaultAction": "SCMP_ACT_ALLOW",
-        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
-                          "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
+        "architectures": native_architectures(),
         "syscalls": syscalls,
     })
 }
@@ -307,9 +315,28 @@ fn cap_name(raw: &str) -> Result<String, SpecError> {
     }
 }
 
+/// "Every capability": those this node can grant, i.e. in its own bounding set (a host may
+/// withhold some, e.g. CAP_SYS_RESOURCE in some VMs, and asking for more fails).
+fn all_capabilities() -> Vec<String> {
+    let bounding = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapBnd:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .unwrap_or(u64::MAX);
+    ALL_CAPABILITIES
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| bounding & (1 << bit) != 0)
+        .map(|(_, name)| name.to_string())
+        .collect()
+}
+
 fn capabilities(c: &ContainerSpec) -> Result<Vec<String>, SpecError> {
     if c.privileged {
-        return Ok(ALL_CAPABILITIES.iter().map(|s| s.to_string()).collect());
+        return Ok(all_capabilities());
     }
     let add = c.cap_add.iter().map(|s| cap_name(s)).collect::<Result<Vec<_>, _>>()?;
     let drop = c.cap_drop.iter().map(|s| cap_name(s)).collect::<Result<Vec<_>, _>>()?;
@@ -323,7 +350,7 @@ fn capabilities(c: &ContainerSpec) -> Result<Vec<String>, SpecError> {
             .collect()
     };
     if add.iter().any(|a| a == "ALL") {
-        caps = ALL_CAPABILITIES.iter().map(|s| s.to_string()).collect();
+        caps = all_capabilities();
     } else {
         for a in add {
             if !caps.contains(&a) {
@@ -598,9 +625,15 @@ pub fn generate(
         "env": environment(c, image),
         "cwd": cwd,
         "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
-        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1_048_576, "soft": 1_048_576}],
-        "noNewPrivileges": no_new_privileges,
     });
+    // Only ever `true` or absent: libcontainer 0.7 loads the seccomp filter after dropping
+    // capabilities whenever the field is present, even `false`, which then fails (EACCES)
+    // without no_new_privs.
+    if no_new_privileges {
+        process["noNewPrivileges"] = json!(true);
+    }
+    // No rlimits: the container inherits the node's, as containerd's do (raising NOFILE
+    // needs CAP_SYS_RESOURCE, which some hosts, this CI's VM among them, do not grant).
     if let Some(adj) = c.oom_score_adj {
         process["oomScoreAdj"] = json!(adj);
     }
@@ -806,7 +839,8 @@ mod tests {
         assert!(c.contains(&"CAP_NET_ADMIN".to_owned()));
         assert!(!c.contains(&"CAP_NET_RAW".to_owned()) && !c.contains(&"CAP_MKNOD".to_owned()));
         assert_eq!(caps(&["NET_BIND_SERVICE"], &["ALL"]).unwrap(), ["CAP_NET_BIND_SERVICE"]);
-        assert_eq!(caps(&["ALL"], &[]).unwrap().len(), ALL_CAPABILITIES.len());
+        assert_eq!(caps(&["ALL"], &[]).unwrap(), all_capabilities());
+        assert!(all_capabilities().contains(&"CAP_SYS_ADMIN".to_owned()));
         assert_eq!(
             caps(&["FLY"], &[]),
             Err(SpecError::BadCapability("FLY".into()))
@@ -894,8 +928,8 @@ mod tests {
         };
         let spec = generate(&privileged, &image(&[], &[], None), root.path()).unwrap();
         assert_eq!(
-            strings(&spec["process"]["capabilities"]["bounding"]).len(),
-            ALL_CAPABILITIES.len()
+            strings(&spec["process"]["capabilities"]["bounding"]),
+            all_capabilities()
         );
         assert!(spec["linux"].get("seccomp").is_none());
         assert!(spec["linux"].get("maskedPaths").is_none());

@@ -9,6 +9,7 @@ mod common;
 
 mod api;
 mod cli;
+mod containers;
 mod deployments;
 mod disruption;
 mod endpoints;
