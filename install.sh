@@ -8,6 +8,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ -n "${ORCH_BINARY:-}" ]; then
   src="$ORCH_BINARY"
 elif [ -f "$here/Cargo.toml" ]; then
+  # libseccomp is linked in statically: its archive must be there at build time.
+  if [ ! -f /usr/lib/x86_64-linux-gnu/libseccomp.a ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[orch] installing libseccomp-dev (build dependency)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libseccomp-dev
+  fi
   echo "[orch] building from $here (release)"
   (cd "$here" && cargo build --release --locked)
   src="$here/target/release/orch"
