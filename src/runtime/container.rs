@@ -18,25 +18,25 @@ use super::logs::{LogWriter, Stream};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {
-    #[error("creating container {id}: {source}")]
+    #[error("creating container {id}")]
     Create {
         id: String,
         #[source]
         source: libcontainer::error::LibcontainerError,
     },
-    #[error("starting container {id}: {source}")]
+    #[error("starting container {id}")]
     Start {
         id: String,
         #[source]
         source: libcontainer::error::LibcontainerError,
     },
-    #[error("deleting container {id}: {source}")]
+    #[error("deleting container {id}")]
     Delete {
         id: String,
         #[source]
         source: libcontainer::error::LibcontainerError,
     },
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         what: String,
         #[source]

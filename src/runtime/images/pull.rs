@@ -46,7 +46,7 @@ pub enum PullError {
     },
     #[error(transparent)]
     Registry(RegistryError),
-    #[error("reading {what}: {source}")]
+    #[error("reading {what}")]
     Body {
         what: String,
         #[source]

@@ -74,7 +74,7 @@ pub enum RegistryError {
     },
     #[error("tls settings for {host}: {what}")]
     Tls { host: String, what: String },
-    #[error("{method} {url}: {source}")]
+    #[error("{method} {url}")]
     Request {
         method: Method,
         url: Uri,
