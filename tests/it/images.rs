@@ -291,7 +291,7 @@ fn a_tampered_blob_is_refused_and_leaves_nothing() {
     let out = orch_with(&data, &none, &["pull", &image]);
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains(&format!("has digest sha256:")) && stderr(&out).contains(&format!("not the {} asked for", built.layer)),
+        stderr(&out).contains("has digest sha256:") && stderr(&out).contains(&format!("not the {} asked for", built.layer)),
         "{}",
         stderr(&out)
     );

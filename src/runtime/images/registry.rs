@@ -77,16 +77,16 @@ pub enum RegistryError {
     #[error("{method} {url}")]
     Request {
         method: Method,
-        url: Uri,
+        url: String,
         #[source]
-        source: hyper_util::client::legacy::Error,
+        source: Box<hyper_util::client::legacy::Error>,
     },
     #[error("{method} {url}: no response within {}s", READ_TIMEOUT.as_secs())]
-    Timeout { method: Method, url: Uri },
+    Timeout { method: Method, url: String },
     #[error("{url}: too many redirects")]
-    Redirects { url: Uri },
+    Redirects { url: String },
     #[error("authentication to {url} failed: {why}")]
-    Auth { url: Uri, why: String },
+    Auth { url: String, why: String },
 }
 
 /// Credentials for one registry host.
@@ -432,14 +432,14 @@ impl Registries {
                 Ok(Err(source)) => {
                     return Err(RegistryError::Request {
                         method: Method::GET,
-                        url,
-                        source,
+                        url: url.to_string(),
+                        source: Box::new(source),
                     });
                 }
                 Err(_) => {
                     return Err(RegistryError::Timeout {
                         method: Method::GET,
-                        url,
+                        url: url.to_string(),
                     });
                 }
             };
@@ -449,7 +449,7 @@ impl Registries {
             {
                 redirects += 1;
                 if redirects > MAX_REDIRECTS {
-                    return Err(RegistryError::Redirects { url });
+                    return Err(RegistryError::Redirects { url: url.to_string() });
                 }
                 url = resolve(&url, location.to_str().unwrap_or_default());
                 if url.authority() != endpoint.base.authority() {
@@ -480,7 +480,7 @@ impl Registries {
                 let _ = tokio::time::timeout(READ_TIMEOUT, resp.into_body().collect()).await;
                 let Some(challenge) = challenge else {
                     return Err(RegistryError::Auth {
-                        url,
+                        url: url.to_string(),
                         why: "401 without a WWW-Authenticate challenge".to_owned(),
                     });
                 };
@@ -509,12 +509,12 @@ impl Registries {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(source)) => Err(RegistryError::Request {
                 method: Method::GET,
-                url,
-                source,
+                url: url.to_string(),
+                source: Box::new(source),
             }),
             Err(_) => Err(RegistryError::Timeout {
                 method: Method::GET,
-                url,
+                url: url.to_string(),
             }),
         }
     }
@@ -528,7 +528,7 @@ impl Registries {
         creds: Option<&Credentials>,
     ) -> Result<HeaderValue, RegistryError> {
         let auth_err = |why: String| RegistryError::Auth {
-            url: url.clone(),
+            url: url.to_string(),
             why,
         };
         let (scheme, params) = parse_challenge(challenge);
@@ -587,19 +587,19 @@ impl Registries {
                     .await
                     .map_err(|_| RegistryError::Timeout {
                         method: Method::GET,
-                        url: token_url.clone(),
+                        url: token_url.to_string(),
                     })?
                     .map_err(|source| RegistryError::Request {
                         method: Method::GET,
-                        url: token_url.clone(),
-                        source,
+                        url: token_url.to_string(),
+                        source: Box::new(source),
                     })?;
                 let status = resp.status();
                 let body = tokio::time::timeout(READ_TIMEOUT, resp.into_body().collect())
                     .await
                     .map_err(|_| RegistryError::Timeout {
                         method: Method::GET,
-                        url: token_url.clone(),
+                        url: token_url.to_string(),
                     })?
                     .map_err(|e| auth_err(format!("reading the token response: {e}")))?
                     .to_bytes();
