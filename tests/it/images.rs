@@ -398,3 +398,86 @@ fn the_server_imports_airgap_archives_at_start() {
     assert!(found.contains(&built.config[7..20]), "{found}");
     assert!(server.log().contains("imported airgap images"), "{}", server.log());
 }
+
+/// A registry that breaks off the layer download halfway once: the pull resumes it with a
+/// `Range` request and still verifies the whole blob.
+#[test]
+fn a_broken_download_is_resumed_where_it_stopped() {
+    use crate::common::registry::busybox_layout;
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let built = busybox_layout(&layout, "1", &["sh"]);
+    let blob = |d: &str| std::fs::read(layout.join("blobs/sha256").join(&d[7..])).unwrap();
+    let (manifest, config, layer) = (blob(&built.manifest), blob(&built.config), blob(&built.layer));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let ranges = Arc::new(AtomicUsize::new(0));
+    let broken = Arc::new(AtomicUsize::new(0));
+    {
+        let (ranges, broken, built) = (ranges.clone(), broken.clone(), (built.config.clone(), built.layer.clone()));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let path = line.split(' ').nth(1).unwrap_or("").to_owned();
+                let mut range: Option<usize> = None;
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("range: bytes=") {
+                        range = v.trim().trim_end_matches('-').parse().ok();
+                    }
+                }
+                let (ctype, body): (&str, &[u8]) = if path.ends_with("/manifests/1") {
+                    ("application/vnd.oci.image.manifest.v1+json", &manifest)
+                } else if path.ends_with(&built.0) {
+                    ("application/octet-stream", &config)
+                } else if path.ends_with(&built.1) {
+                    ("application/octet-stream", &layer)
+                } else {
+                    let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    continue;
+                };
+                if let Some(from) = range {
+                    ranges.fetch_add(1, Ordering::Relaxed);
+                    let rest = &body[from..];
+                    let _ = stream.write_all(format!(
+                        "HTTP/1.1 206 Partial Content\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nContent-Range: bytes {from}-{}/{}\r\nConnection: close\r\n\r\n",
+                        rest.len(), body.len() - 1, body.len()).as_bytes());
+                    let _ = stream.write_all(rest);
+                    continue;
+                }
+                let _ = stream.write_all(format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()).as_bytes());
+                if body.len() == layer.len() && broken.fetch_add(1, Ordering::Relaxed) == 0 {
+                    // Half the layer, then the connection drops.
+                    let _ = stream.write_all(&body[..body.len() / 2]);
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                    continue;
+                }
+                let _ = stream.write_all(body);
+            }
+        });
+    }
+    let data = dir.path().join("data");
+    let none = dir.path().join("none.yaml");
+    let image = format!("{addr}/flaky/busybox:1");
+    let out = orch_with(&data, &none, &["pull", &image]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("resuming at"), "{}", stderr(&out));
+    assert_eq!(ranges.load(Ordering::Relaxed), 1, "one Range request resumed the layer");
+    assert!(stdout(&out).contains(&built.manifest), "{}", stdout(&out));
+    let (blobs, partial) = store_files(&data);
+    assert!(blobs.contains(&built.layer[7..].to_owned()), "{blobs:?}");
+    assert_eq!(partial, 0);
+}
