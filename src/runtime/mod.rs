@@ -6,4 +6,5 @@ pub mod container;
 pub mod images;
 pub mod logs;
 pub mod rootfs;
+pub mod sandbox;
 pub mod spec;

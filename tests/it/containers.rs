@@ -242,3 +242,42 @@ fn the_default_seccomp_profile_and_capabilities_confine_the_container() {
     assert_eq!(exit.code, 0, "{log}");
     assert_eq!(lines(&log, "stdout"), ["unshare=0"]);
 }
+
+#[test]
+fn containers_of_a_pod_share_its_sandbox_namespaces() {
+    let mut node = Node::new();
+    let pod = node.dir.path().join("pods/web-0");
+    let sb = orch::runtime::sandbox::create(&pod, "web-0").unwrap();
+    struct Cleanup(PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = orch::runtime::sandbox::remove(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(pod.clone());
+    let sandbox = spec::Sandbox {
+        netns: Some(sb.net.clone()),
+        ipcns: Some(sb.ipc.clone()),
+        utsns: Some(sb.uts.clone()),
+        ..Default::default()
+    };
+    // Both containers are in the pod's namespaces (the inodes of the pinned files), see
+    // its hostname, and a network with only a loopback that is up.
+    use std::os::unix::fs::MetadataExt;
+    let expected: Vec<String> = [("ipc", &sb.ipc), ("net", &sb.net), ("uts", &sb.uts)]
+        .iter()
+        .map(|(kind, f)| format!("{kind}:[{}]", std::fs::metadata(f).unwrap().ino()))
+        .collect();
+    for id in ["first", "second"] {
+        let c = ContainerSpec {
+            sandbox: sandbox.clone(),
+            ..sh("for n in ipc net uts; do readlink /proc/self/ns/$n; done; hostname; \
+                  ls /sys/class/net; cat /sys/class/net/lo/operstate")
+        };
+        let (exit, log) = node.run(id, c).unwrap();
+        assert_eq!(exit.code, 0, "{log}");
+        let out = lines(&log, "stdout");
+        assert_eq!(out[..3], expected[..], "{log}");
+        assert_eq!(out[3..], ["web-0", "lo", "unknown"], "{log}");
+    }
+}
