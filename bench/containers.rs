@@ -74,7 +74,11 @@ fn run_orch(orch: &Path, dir: &Path, root: &Path, id: &str, parent: &str) -> Dur
         .output()
         .unwrap();
     let elapsed = t.elapsed();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     elapsed
 }
 
@@ -91,7 +95,11 @@ fn run_runc(dir: &Path, root: &Path, id: &str, parent: &str) -> Duration {
         .output()
         .unwrap();
     let elapsed = t.elapsed();
-    assert!(out.status.success(), "runc: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "runc: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     elapsed
 }
 

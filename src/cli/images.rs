@@ -232,7 +232,10 @@ impl PullDisplay {
                 );
             }
             PullEvent::Retrying { blob, at, error } => {
-                self.set(blob, format!("{}: resuming at {} ({error})", short(blob), human_size(*at)));
+                self.set(
+                    blob,
+                    format!("{}: resuming at {} ({error})", short(blob), human_size(*at)),
+                );
             }
             PullEvent::Done { blob } => {
                 self.set(blob, format!("{}: pull complete", short(blob)));
@@ -252,7 +255,11 @@ impl PullDisplay {
             return;
         }
         // At most ~10 redraws a second for byte counts; state changes always.
-        if !force && self.last_draw.is_some_and(|t| t.elapsed().as_millis() < 100) {
+        if !force
+            && self
+                .last_draw
+                .is_some_and(|t| t.elapsed().as_millis() < 100)
+        {
             return;
         }
         self.draw();

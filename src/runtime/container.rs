@@ -140,10 +140,12 @@ pub fn run(opts: &Options) -> Result<ExitInfo, ContainerError> {
     } else {
         Reason::Error
     };
-    container.delete(true).map_err(|source| ContainerError::Delete {
-        id: opts.id.clone(),
-        source,
-    })?;
+    container
+        .delete(true)
+        .map_err(|source| ContainerError::Delete {
+            id: opts.id.clone(),
+            source,
+        })?;
     Ok(ExitInfo {
         code,
         signal,
@@ -219,13 +221,19 @@ fn pump_and_wait(
                 .iter_mut()
                 .position(|fd| fd.as_ref().is_some_and(|f| f.as_raw_fd() == p.fd))
                 .expect("polled fd is open");
-            let stream = if slot == 0 { Stream::Stdout } else { Stream::Stderr };
+            let stream = if slot == 0 {
+                Stream::Stdout
+            } else {
+                Stream::Stderr
+            };
             // SAFETY: reading into our buffer from an fd we own.
             let r = unsafe { libc::read(p.fd, buf.as_mut_ptr().cast(), buf.len()) };
             if r > 0 {
                 log.write(stream, &buf[..r as usize])
                     .map_err(io_err("writing the container log"))?;
-            } else if r == 0 || (r < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted) {
+            } else if r == 0
+                || (r < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted)
+            {
                 log.flush_stream(stream)
                     .map_err(io_err("writing the container log"))?;
                 open[slot] = None;
@@ -256,7 +264,9 @@ fn pump_and_wait(
 pub fn oom_kills(cgroup_path: &str) -> u64 {
     let rel = cgroup_path.trim_start_matches('/');
     let candidates = [
-        (Path::new("/sys/fs/cgroup/memory").join(rel).join("memory.oom_control")),
+        (Path::new("/sys/fs/cgroup/memory")
+            .join(rel)
+            .join("memory.oom_control")),
         (Path::new("/sys/fs/cgroup").join(rel).join("memory.events")),
     ];
     for file in candidates {

@@ -199,7 +199,10 @@ mod tests {
         assert_eq!(r[1].2, "hello");
         let first = fs::read_to_string(&path).unwrap();
         let time = first.split(' ').next().unwrap();
-        assert!(time.ends_with('Z') && time.contains('T'), "RFC 3339 in UTC: {time}");
+        assert!(
+            time.ends_with('Z') && time.contains('T'),
+            "RFC 3339 in UTC: {time}"
+        );
     }
 
     #[test]
@@ -208,7 +211,8 @@ mod tests {
         let path = dir.path().join("0.log");
         let mut w = LogWriter::open(&path, 200, 3).unwrap();
         for i in 0..40 {
-            w.write(Stream::Stdout, format!("line {i:02}\n").as_bytes()).unwrap();
+            w.write(Stream::Stdout, format!("line {i:02}\n").as_bytes())
+                .unwrap();
         }
         assert!(fs::metadata(&path).unwrap().len() <= 200);
         assert!(dir.path().join("0.log.1").exists() && dir.path().join("0.log.2").exists());
@@ -217,6 +221,9 @@ mod tests {
         assert_eq!(last.last().unwrap().2, "line 39");
         let older = records(&dir.path().join("0.log.1"));
         let n: usize = older.last().unwrap().2[5..].parse().unwrap();
-        assert_eq!(n + 1, last.first().unwrap().2[5..].parse::<usize>().unwrap());
+        assert_eq!(
+            n + 1,
+            last.first().unwrap().2[5..].parse::<usize>().unwrap()
+        );
     }
 }

@@ -24,7 +24,11 @@ pub enum RootfsError {
     #[error(
         "the image has too many layers for one overlayfs mount ({layers} layers, {len} bytes of mount options; the kernel takes at most {max})"
     )]
-    TooManyLayers { layers: usize, len: usize, max: usize },
+    TooManyLayers {
+        layers: usize,
+        len: usize,
+        max: usize,
+    },
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> RootfsError + 'a {
@@ -57,7 +61,11 @@ pub fn mount(lowers: &[PathBuf], dir: &Path) -> Result<PathBuf, RootfsError> {
         lowers.push(empty);
     }
     for p in lowers.iter().chain([&upper, &work]) {
-        if p.as_os_str().as_bytes().iter().any(|b| matches!(b, b':' | b',')) {
+        if p.as_os_str()
+            .as_bytes()
+            .iter()
+            .any(|b| matches!(b, b':' | b','))
+        {
             return Err(RootfsError::BadPath(p.clone()));
         }
     }
@@ -189,7 +197,11 @@ mod tests {
         let container = dir.path().join("c1");
         let rootfs = mount(&[top.clone(), base.clone()], &container).unwrap();
         assert!(is_mount_point(&rootfs).unwrap());
-        assert_eq!(mount(&[top, base.clone()], &container).unwrap(), rootfs, "idempotent");
+        assert_eq!(
+            mount(&[top, base.clone()], &container).unwrap(),
+            rootfs,
+            "idempotent"
+        );
         assert_eq!(fs::read(rootfs.join("kept")).unwrap(), b"base");
         assert_eq!(fs::read(rootfs.join("shadowed")).unwrap(), b"top");
         assert!(!rootfs.join("gone").exists());

@@ -93,7 +93,11 @@ fn unshare_and_pin(sandbox: &Sandbox, hostname: &str) -> Result<(), SandboxError
         return Err(os_err(format!("cannot set the hostname {hostname:?}")));
     }
     loopback_up()?;
-    for (kind, target) in [("net", &sandbox.net), ("ipc", &sandbox.ipc), ("uts", &sandbox.uts)] {
+    for (kind, target) in [
+        ("net", &sandbox.net),
+        ("ipc", &sandbox.ipc),
+        ("uts", &sandbox.uts),
+    ] {
         let source = cpath(&PathBuf::from(format!("/proc/thread-self/ns/{kind}")));
         let target_c = cpath(target);
         // SAFETY: NUL-terminated paths that outlive the call.
@@ -107,7 +111,10 @@ fn unshare_and_pin(sandbox: &Sandbox, hostname: &str) -> Result<(), SandboxError
             )
         };
         if rc != 0 {
-            return Err(os_err(format!("cannot pin the {kind} namespace at {}", target.display())));
+            return Err(os_err(format!(
+                "cannot pin the {kind} namespace at {}",
+                target.display()
+            )));
         }
     }
     Ok(())
@@ -119,7 +126,9 @@ fn loopback_up() -> Result<(), SandboxError> {
     unsafe {
         let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
         if fd < 0 {
-            return Err(os_err("cannot open a socket in the pod's network namespace"));
+            return Err(os_err(
+                "cannot open a socket in the pod's network namespace",
+            ));
         }
         let mut req: libc::ifreq = std::mem::zeroed();
         for (i, b) in b"lo".iter().enumerate() {
@@ -171,7 +180,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pod = dir.path().join("pod");
         let sandbox = create(&pod, "pod-a").unwrap();
-        for (kind, file) in [("net", &sandbox.net), ("ipc", &sandbox.ipc), ("uts", &sandbox.uts)] {
+        for (kind, file) in [
+            ("net", &sandbox.net),
+            ("ipc", &sandbox.ipc),
+            ("uts", &sandbox.uts),
+        ] {
             let pinned = fs::metadata(file).unwrap().ino();
             let ours = fs::metadata(format!("/proc/self/ns/{kind}")).unwrap().ino();
             assert_ne!(pinned, ours, "{kind}: a namespace of its own");

@@ -20,7 +20,9 @@ pub enum SpecError {
     NoCommand,
     #[error("container has runAsNonRoot and image will run as root")]
     WouldRunAsRoot,
-    #[error("container has runAsNonRoot and image has non-numeric user ({0}), cannot verify user is non-root")]
+    #[error(
+        "container has runAsNonRoot and image has non-numeric user ({0}), cannot verify user is non-root"
+    )]
     NonNumericUser(String),
     #[error("unable to find user {0}: no matching entries in passwd file")]
     UnknownUser(String),
@@ -338,8 +340,16 @@ fn capabilities(c: &ContainerSpec) -> Result<Vec<String>, SpecError> {
     if c.privileged {
         return Ok(all_capabilities());
     }
-    let add = c.cap_add.iter().map(|s| cap_name(s)).collect::<Result<Vec<_>, _>>()?;
-    let drop = c.cap_drop.iter().map(|s| cap_name(s)).collect::<Result<Vec<_>, _>>()?;
+    let add = c
+        .cap_add
+        .iter()
+        .map(|s| cap_name(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let drop = c
+        .cap_drop
+        .iter()
+        .map(|s| cap_name(s))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut caps: Vec<String> = if drop.iter().any(|d| d == "ALL") {
         Vec::new()
     } else {
@@ -367,7 +377,10 @@ fn argv(c: &ContainerSpec, image: &ContainerConfig) -> Result<Vec<String>, SpecE
     let cmd = image.cmd.clone().unwrap_or_default();
     let argv: Vec<String> = match (c.command.is_empty(), c.args.is_empty()) {
         (false, _) => c.command.iter().chain(&c.args).cloned().collect(),
-        (true, false) => entrypoint.into_iter().chain(c.args.iter().cloned()).collect(),
+        (true, false) => entrypoint
+            .into_iter()
+            .chain(c.args.iter().cloned())
+            .collect(),
         (true, true) => entrypoint.into_iter().chain(cmd).collect(),
     };
     if argv.is_empty() {
@@ -443,7 +456,12 @@ fn groups(rootfs: &Path) -> Vec<(String, u32, Vec<String>)> {
                 f.first()?.to_string(),
                 f.get(2)?.parse().ok()?,
                 f.get(3)
-                    .map(|m| m.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+                    .map(|m| {
+                        m.split(',')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
                     .unwrap_or_default(),
             ))
         })
@@ -461,20 +479,32 @@ fn user(
         Some((u, g)) => (u.to_owned(), Some(g.to_owned())),
         None => (image_user.clone(), None),
     };
-    if c.run_as_non_root && c.run_as_user.is_none() && !user_part.is_empty() && user_part.parse::<u32>().is_err() {
+    if c.run_as_non_root
+        && c.run_as_user.is_none()
+        && !user_part.is_empty()
+        && user_part.parse::<u32>().is_err()
+    {
         return Err(SpecError::NonNumericUser(user_part));
     }
     let users = passwd(rootfs);
     let (uid, mut gid, name) = match c.run_as_user {
         Some(uid) => {
             let entry = users.iter().find(|e| e.uid == uid);
-            (uid, entry.map_or(0, |e| e.gid), entry.map(|e| e.name.clone()))
+            (
+                uid,
+                entry.map_or(0, |e| e.gid),
+                entry.map(|e| e.name.clone()),
+            )
         }
         None if user_part.is_empty() => (0, 0, Some("root".to_owned())),
         None => match user_part.parse::<u32>() {
             Ok(uid) => {
                 let entry = users.iter().find(|e| e.uid == uid);
-                (uid, entry.map_or(0, |e| e.gid), entry.map(|e| e.name.clone()))
+                (
+                    uid,
+                    entry.map_or(0, |e| e.gid),
+                    entry.map(|e| e.name.clone()),
+                )
             }
             Err(_) => {
                 let entry = users
@@ -545,8 +575,10 @@ fn mounts(c: &ContainerSpec) -> Vec<Value> {
     match &c.sandbox.shm {
         Some(shm) => out.push(json!({"destination": "/dev/shm", "type": "bind",
             "source": shm, "options": ["rbind", "rw"]})),
-        None => out.push(json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-            "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]})),
+        None => out.push(
+            json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+            "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]}),
+        ),
     }
     for m in &c.mounts {
         let rw = if m.read_only { "ro" } else { "rw" };
@@ -590,16 +622,25 @@ fn resources(r: &Resources) -> Value {
 
 /// The devices every container gets (the OCI spec's default set), allowed in the cgroup.
 fn default_device_rules() -> Vec<Value> {
-    [(1, 3), (1, 5), (1, 7), (5, 0), (1, 9), (1, 8), (136, -1), (5, 2)]
-        .iter()
-        .map(|(major, minor)| {
-            let mut rule = json!({"allow": true, "type": "c", "major": major, "access": "rwm"});
-            if *minor >= 0 {
-                rule["minor"] = json!(minor);
-            }
-            rule
-        })
-        .collect()
+    [
+        (1, 3),
+        (1, 5),
+        (1, 7),
+        (5, 0),
+        (1, 9),
+        (1, 8),
+        (136, -1),
+        (5, 2),
+    ]
+    .iter()
+    .map(|(major, minor)| {
+        let mut rule = json!({"allow": true, "type": "c", "major": major, "access": "rwm"});
+        if *minor >= 0 {
+            rule["minor"] = json!(minor);
+        }
+        rule
+    })
+    .collect()
 }
 
 /// The `config.json` for a container whose root filesystem is mounted at `rootfs`.
@@ -750,7 +791,10 @@ mod tests {
         assert_eq!(argv(&[], &[]), ["/entry", "default"]);
         assert_eq!(argv(&[], &["x"]), ["/entry", "x"]);
         assert_eq!(argv(&["/bin/sh"], &[]), ["/bin/sh"], "command drops Cmd");
-        assert_eq!(argv(&["/bin/sh"], &["-c", "true"]), ["/bin/sh", "-c", "true"]);
+        assert_eq!(
+            argv(&["/bin/sh"], &["-c", "true"]),
+            ["/bin/sh", "-c", "true"]
+        );
         let empty = ContainerSpec::default();
         assert_eq!(
             super::argv(&empty, &ContainerConfig::default()),
@@ -761,7 +805,10 @@ mod tests {
     #[test]
     fn environment_layers_the_container_over_the_image() {
         let c = ContainerSpec {
-            env: vec![("LANG".into(), "C.UTF-8".into()), ("X".into(), "1=2".into())],
+            env: vec![
+                ("LANG".into(), "C.UTF-8".into()),
+                ("X".into(), "1=2".into()),
+            ],
             hostname: Some("web-0".into()),
             ..Default::default()
         };
@@ -781,9 +828,18 @@ mod tests {
         };
         let plain = ContainerSpec::default();
         assert_eq!(resolve(&plain, None), Ok((0, 0, vec![0])));
-        assert_eq!(resolve(&plain, Some("app")), Ok((1000, 1000, vec![1000, 29])));
-        assert_eq!(resolve(&plain, Some("1000")), Ok((1000, 1000, vec![1000, 29])));
-        assert_eq!(resolve(&plain, Some("app:staff")), Ok((1000, 50, vec![50, 29])));
+        assert_eq!(
+            resolve(&plain, Some("app")),
+            Ok((1000, 1000, vec![1000, 29]))
+        );
+        assert_eq!(
+            resolve(&plain, Some("1000")),
+            Ok((1000, 1000, vec![1000, 29]))
+        );
+        assert_eq!(
+            resolve(&plain, Some("app:staff")),
+            Ok((1000, 50, vec![50, 29]))
+        );
         assert_eq!(resolve(&plain, Some("4242:7")), Ok((4242, 7, vec![7])));
         assert_eq!(
             resolve(&plain, Some("ghost")),
@@ -796,7 +852,10 @@ mod tests {
             run_as_non_root: true,
             ..Default::default()
         };
-        assert_eq!(resolve(&pod, Some("root")), Ok((1000, 3000, vec![3000, 29, 4000])));
+        assert_eq!(
+            resolve(&pod, Some("root")),
+            Ok((1000, 3000, vec![3000, 29, 4000]))
+        );
         let non_root = ContainerSpec {
             run_as_non_root: true,
             ..Default::default()
@@ -806,7 +865,10 @@ mod tests {
             resolve(&non_root, Some("app")),
             Err(SpecError::NonNumericUser("app".into()))
         );
-        assert_eq!(resolve(&non_root, Some("1000")), Ok((1000, 1000, vec![1000, 29])));
+        assert_eq!(
+            resolve(&non_root, Some("1000")),
+            Ok((1000, 1000, vec![1000, 29]))
+        );
     }
 
     #[test]
@@ -838,7 +900,10 @@ mod tests {
         let c = caps(&["NET_ADMIN"], &["NET_RAW", "CAP_MKNOD"]).unwrap();
         assert!(c.contains(&"CAP_NET_ADMIN".to_owned()));
         assert!(!c.contains(&"CAP_NET_RAW".to_owned()) && !c.contains(&"CAP_MKNOD".to_owned()));
-        assert_eq!(caps(&["NET_BIND_SERVICE"], &["ALL"]).unwrap(), ["CAP_NET_BIND_SERVICE"]);
+        assert_eq!(
+            caps(&["NET_BIND_SERVICE"], &["ALL"]).unwrap(),
+            ["CAP_NET_BIND_SERVICE"]
+        );
         assert_eq!(caps(&["ALL"], &[]).unwrap(), all_capabilities());
         assert!(all_capabilities().contains(&"CAP_SYS_ADMIN".to_owned()));
         assert_eq!(
@@ -865,7 +930,9 @@ mod tests {
                 },
                 Mount {
                     destination: "/cache".into(),
-                    source: MountSource::Tmpfs { size: Some(1 << 20) },
+                    source: MountSource::Tmpfs {
+                        size: Some(1 << 20),
+                    },
                     read_only: false,
                 },
             ],
@@ -889,7 +956,10 @@ mod tests {
         let parsed: libcontainer::oci_spec::runtime::Spec =
             serde_json::from_value(spec.clone()).expect("a valid OCI runtime spec");
         let process = parsed.process().as_ref().unwrap();
-        assert_eq!(process.args().as_ref().unwrap(), &["/bin/sh", "-c", "echo hi"]);
+        assert_eq!(
+            process.args().as_ref().unwrap(),
+            &["/bin/sh", "-c", "echo hi"]
+        );
         assert_eq!(process.user().uid(), 1000);
         assert_eq!(process.cwd(), Path::new("/srv"));
         assert!(process.terminal().unwrap());
@@ -900,9 +970,15 @@ mod tests {
         assert_eq!(r.memory().as_ref().unwrap().limit(), Some(64 << 20));
         assert_eq!(r.pids().as_ref().unwrap().limit(), 100);
         assert!(linux.seccomp().is_some());
-        assert_eq!(linux.cgroups_path().as_deref(), Some(Path::new("/orch/pod-p/c1")));
+        assert_eq!(
+            linux.cgroups_path().as_deref(),
+            Some(Path::new("/orch/pod-p/c1"))
+        );
         assert!(parsed.root().as_ref().unwrap().readonly().unwrap());
-        assert!(parsed.hostname().is_none(), "the pod's UTS namespace has it");
+        assert!(
+            parsed.hostname().is_none(),
+            "the pod's UTS namespace has it"
+        );
         let joined: Vec<String> = spec["linux"]["namespaces"]
             .as_array()
             .unwrap()
@@ -918,7 +994,10 @@ mod tests {
             .map(|m| m["destination"].as_str().unwrap().to_owned())
             .collect();
         assert!(destinations.ends_with(&["/dev/shm".into(), "/etc/hosts".into(), "/cache".into()]));
-        assert_eq!(strings(&spec["linux"]["maskedPaths"]).len(), MASKED_PATHS.len());
+        assert_eq!(
+            strings(&spec["linux"]["maskedPaths"]).len(),
+            MASKED_PATHS.len()
+        );
 
         // Privileged: every capability, no seccomp, no masked paths, all devices.
         let privileged = ContainerSpec {
@@ -933,7 +1012,10 @@ mod tests {
         );
         assert!(spec["linux"].get("seccomp").is_none());
         assert!(spec["linux"].get("maskedPaths").is_none());
-        assert_eq!(spec["linux"]["resources"]["devices"], json!([{"allow": true, "access": "rwm"}]));
+        assert_eq!(
+            spec["linux"]["resources"]["devices"],
+            json!([{"allow": true, "access": "rwm"}])
+        );
         serde_json::from_value::<libcontainer::oci_spec::runtime::Spec>(spec).unwrap();
     }
 }

@@ -35,7 +35,11 @@ impl Node {
             .arg(format!("oci-archive:{}:test/busybox:1", archive.display()))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let data = dir.path().join("data");
         let out = Command::new(ORCH)
             .args(["images", "--data-dir"])
@@ -44,16 +48,16 @@ impl Node {
             .arg(&archive)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let store_dir = orch::runtime::images::store_dir(&data);
         let images = ImageStore::open(&store_dir).unwrap();
         let layers = LayerStore::open(store_dir.join("layers")).unwrap();
         Node {
-            cgroup_parent: format!(
-                "/orch-test-{}-{}",
-                std::process::id(),
-                fastrand::u32(..)
-            ),
+            cgroup_parent: format!("/orch-test-{}-{}", std::process::id(), fastrand::u32(..)),
             dir,
             images,
             layers,
@@ -72,7 +76,12 @@ impl Node {
         let cdir = self.dir.path().join("containers").join(id);
         self.containers.push(cdir.clone());
         let root = rootfs::mount(&lowers, &cdir).unwrap();
-        let config = self.images.config(&record).unwrap().config.unwrap_or_default();
+        let config = self
+            .images
+            .config(&record)
+            .unwrap()
+            .config
+            .unwrap_or_default();
         let c = ContainerSpec {
             cgroup_path: format!("{}/{id}", self.cgroup_parent),
             ..c
@@ -80,7 +89,11 @@ impl Node {
         let spec = spec::generate(&c, &config, &root).map_err(|e| e.to_string())?;
         let bundle = cdir.join("bundle");
         std::fs::create_dir_all(&bundle).unwrap();
-        std::fs::write(bundle.join("config.json"), serde_json::to_vec(&spec).unwrap()).unwrap();
+        std::fs::write(
+            bundle.join("config.json"),
+            serde_json::to_vec(&spec).unwrap(),
+        )
+        .unwrap();
         let log = cdir.join("0.log");
         let state = self.dir.path().join("state");
         let out = Command::new(ORCH)
@@ -99,7 +112,9 @@ impl Node {
         }
         assert!(!state.join(id).exists(), "libcontainer state removed");
         assert!(
-            !Path::new("/sys/fs/cgroup/memory").join(c.cgroup_path.trim_start_matches('/')).exists(),
+            !Path::new("/sys/fs/cgroup/memory")
+                .join(c.cgroup_path.trim_start_matches('/'))
+                .exists(),
             "container cgroup removed"
         );
         let exit: ExitInfo = serde_json::from_slice(&out.stdout).unwrap();
@@ -114,7 +129,8 @@ impl Drop for Node {
         }
         if let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") {
             for c in controllers.flatten() {
-                let _ = std::fs::remove_dir(c.path().join(self.cgroup_parent.trim_start_matches('/')));
+                let _ =
+                    std::fs::remove_dir(c.path().join(self.cgroup_parent.trim_start_matches('/')));
             }
         }
     }
@@ -145,7 +161,10 @@ fn lines(log: &str, stream: &str) -> Vec<String> {
 fn containers_echo_exit_and_log_in_cri_format() {
     let mut node = Node::new();
     let (exit, log) = node
-        .run("echo", sh("echo hello from $(hostname -s 2>/dev/null || echo c); echo oops >&2; id -u"))
+        .run(
+            "echo",
+            sh("echo hello from $(hostname -s 2>/dev/null || echo c); echo oops >&2; id -u"),
+        )
         .unwrap();
     assert_eq!((exit.code, exit.reason), (0, Reason::Completed), "{log}");
     let out = lines(&log, "stdout");
@@ -154,7 +173,10 @@ fn containers_echo_exit_and_log_in_cri_format() {
     assert_eq!(lines(&log, "stderr"), ["oops"]);
 
     let (exit, _) = node.run("three", sh("exit 3")).unwrap();
-    assert_eq!((exit.code, exit.signal, exit.reason), (3, None, Reason::Error));
+    assert_eq!(
+        (exit.code, exit.signal, exit.reason),
+        (3, None, Reason::Error)
+    );
 
     // The image's user database names the user.
     let app = ContainerSpec {
@@ -177,12 +199,17 @@ fn cgroup_limits_are_applied_and_the_oom_killer_is_reported() {
     };
     let c = ContainerSpec {
         resources: limits.clone(),
-        ..sh("cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares \
-              /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/pids/pids.max")
+        ..sh(
+            "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares \
+              /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/pids/pids.max",
+        )
     };
     let (exit, log) = node.run("limits", c).unwrap();
     assert_eq!(exit.code, 0, "{log}");
-    assert_eq!(lines(&log, "stdout"), [&(32u64 << 20).to_string(), "256", "50000", "64"]);
+    assert_eq!(
+        lines(&log, "stdout"),
+        [&(32u64 << 20).to_string(), "256", "50000", "64"]
+    );
 
     // `tail` of an endless line keeps all of it: past 32 MiB the kernel kills it.
     let hog = ContainerSpec {
@@ -222,7 +249,10 @@ fn the_default_seccomp_profile_and_capabilities_confine_the_container() {
     assert_eq!(exit.code, 0, "{log}");
     let out = lines(&log, "stdout");
     assert_eq!(out[..3], ["unshare=1", "mount=1", "hostname=1"], "{log}");
-    assert_eq!(out[3], "CapEff:\t00000000a80425fb", "Docker's default set: {log}");
+    assert_eq!(
+        out[3], "CapEff:\t00000000a80425fb",
+        "Docker's default set: {log}"
+    );
 
     // With privilege escalation off the filter is installed after no_new_privs: still works.
     let nnp = ContainerSpec {
@@ -271,8 +301,10 @@ fn containers_of_a_pod_share_its_sandbox_namespaces() {
     for id in ["first", "second"] {
         let c = ContainerSpec {
             sandbox: sandbox.clone(),
-            ..sh("for n in ipc net uts; do readlink /proc/self/ns/$n; done; hostname; \
-                  ls /sys/class/net; cat /sys/class/net/lo/operstate")
+            ..sh(
+                "for n in ipc net uts; do readlink /proc/self/ns/$n; done; hostname; \
+                  ls /sys/class/net; cat /sys/class/net/lo/operstate",
+            )
         };
         let (exit, log) = node.run(id, c).unwrap();
         assert_eq!(exit.code, 0, "{log}");

@@ -117,7 +117,11 @@ fn import_list_and_remove() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
 }
 
-fn orch_with(data_dir: &std::path::Path, registries: &std::path::Path, args: &[&str]) -> std::process::Output {
+fn orch_with(
+    data_dir: &std::path::Path,
+    registries: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
     Command::new(ORCH)
         .arg("images")
         .arg("--data-dir")
@@ -143,7 +147,10 @@ fn store_files(data: &std::path::Path) -> (Vec<String>, usize) {
     let content = data.join("agent/image-store/content");
     let names = |d: std::path::PathBuf| -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(d)
-            .map(|r| r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .map(|r| {
+                r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
@@ -182,11 +189,23 @@ fn pull_from_a_local_registry_by_tag_and_digest_then_prune() {
     let out = orch_with(&data, &none, &["ls"]);
     let text = stdout(&out);
     let row: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
-    assert_eq!(row[..3], [&format!("{}/tools/busybox", registry.addr), "1", &built.config[7..20]], "{text}");
+    assert_eq!(
+        row[..3],
+        [
+            &format!("{}/tools/busybox", registry.addr),
+            "1",
+            &built.config[7..20]
+        ],
+        "{text}"
+    );
 
     // Pulling again downloads nothing; by digest it resolves to the same manifest.
     let out = orch_with(&data, &none, &["pull", &image]);
-    assert!(stdout(&out).contains(", 0B downloaded)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(", 0B downloaded)"),
+        "{}",
+        stdout(&out)
+    );
     let by_digest = format!("{}/tools/busybox@{}", registry.addr, built.manifest);
     let out = orch_with(&data, &none, &["pull", &by_digest]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -196,16 +215,25 @@ fn pull_from_a_local_registry_by_tag_and_digest_then_prune() {
     let out = orch_with(&data, &none, &["pull", &missing]);
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains(&format!("failed to resolve reference \"{missing}\"")) && stderr(&out).contains("not found"),
+        stderr(&out).contains(&format!("failed to resolve reference \"{missing}\""))
+            && stderr(&out).contains("not found"),
         "{}",
         stderr(&out)
     );
 
     // Removing both names, then pruning, empties the store.
-    assert!(orch_with(&data, &none, &["rm", &image, &by_digest]).status.success());
+    assert!(
+        orch_with(&data, &none, &["rm", &image, &by_digest])
+            .status
+            .success()
+    );
     let out = orch_with(&data, &none, &["prune"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).starts_with("deleted 3 blobs"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("deleted 3 blobs"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(store_files(&data).0.len(), 0);
 }
 
@@ -230,13 +258,24 @@ fn pull_with_basic_auth_from_registries_yaml_or_flag() {
     );
     let out = orch_with(&data, &none, &["pull", "--creds", "puller:wrong", &image]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("pull access denied"), "{}", stderr(&out));
-    assert_eq!(store_files(&data), (vec![], 0), "a refused pull stores nothing");
+    assert!(
+        stderr(&out).contains("pull access denied"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        store_files(&data),
+        (vec![], 0),
+        "a refused pull stores nothing"
+    );
 
     let yaml = crate::common::write(
         dir.path(),
         "registries.yaml",
-        &format!("configs:\n  \"{}\":\n    auth:\n      username: puller\n      password: s3cret\n", registry.addr),
+        &format!(
+            "configs:\n  \"{}\":\n    auth:\n      username: puller\n      password: s3cret\n",
+            registry.addr
+        ),
     );
     let out = orch_with(&data, &yaml, &["pull", &image]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -256,7 +295,10 @@ fn a_mirror_serves_docker_hub_names() {
     let yaml = crate::common::write(
         dir.path(),
         "registries.yaml",
-        &format!("mirrors:\n  docker.io:\n    endpoint:\n      - \"http://{}\"\n", registry.addr),
+        &format!(
+            "mirrors:\n  docker.io:\n    endpoint:\n      - \"http://{}\"\n",
+            registry.addr
+        ),
     );
     let data = dir.path().join("data");
     let out = orch_with(&data, &yaml, &["pull", "busybox:1.36"]);
@@ -267,7 +309,11 @@ fn a_mirror_serves_docker_hub_names() {
         stdout(&out)
     );
     let out = orch_with(&data, &yaml, &["ls"]);
-    assert!(stdout(&out).lines().nth(1).unwrap().starts_with("busybox "), "{}", stdout(&out));
+    assert!(
+        stdout(&out).lines().nth(1).unwrap().starts_with("busybox "),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -291,7 +337,8 @@ fn a_tampered_blob_is_refused_and_leaves_nothing() {
     let out = orch_with(&data, &none, &["pull", &image]);
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains("has digest sha256:") && stderr(&out).contains(&format!("not the {} asked for", built.layer)),
+        stderr(&out).contains("has digest sha256:")
+            && stderr(&out).contains(&format!("not the {} asked for", built.layer)),
         "{}",
         stderr(&out)
     );
@@ -299,7 +346,12 @@ fn a_tampered_blob_is_refused_and_leaves_nothing() {
     assert!(!blobs.contains(&built.layer[7..].to_owned()), "{blobs:?}");
     assert_eq!(partial, 0);
     let out = orch_with(&data, &none, &["ls"]);
-    assert_eq!(stdout(&out).lines().count(), 1, "nothing named: {}", stdout(&out));
+    assert_eq!(
+        stdout(&out).lines().count(),
+        1,
+        "nothing named: {}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -311,7 +363,10 @@ fn import_archives_skopeo_wrote_in_both_formats() {
     let docker = dir.path().join("docker.tar");
     let oci = dir.path().join("oci.tar");
     for dest in [
-        format!("docker-archive:{}:example.com/bb/docker:1", docker.display()),
+        format!(
+            "docker-archive:{}:example.com/bb/docker:1",
+            docker.display()
+        ),
         format!("oci-archive:{}:example.com/bb/oci:1", oci.display()),
     ] {
         let out = Command::new("skopeo")
@@ -323,7 +378,10 @@ fn import_archives_skopeo_wrote_in_both_formats() {
         assert!(out.status.success(), "{}", stderr(&out));
     }
     let data = dir.path().join("data");
-    let out = orch(&data, &["import", docker.to_str().unwrap(), oci.to_str().unwrap()]);
+    let out = orch(
+        &data,
+        &["import", docker.to_str().unwrap(), oci.to_str().unwrap()],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
@@ -331,7 +389,11 @@ fn import_archives_skopeo_wrote_in_both_formats() {
     );
     let out = orch(&data, &["ls"]);
     let text = stdout(&out);
-    let ids: Vec<&str> = text.lines().skip(1).map(|l| l.split_whitespace().nth(2).unwrap()).collect();
+    let ids: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(2).unwrap())
+        .collect();
     // skopeo keeps the config as it is in both formats: one image ID.
     assert_eq!(ids, [&built.config[7..20], &built.config[7..20]], "{text}");
 }
@@ -383,7 +445,10 @@ fn the_server_imports_airgap_archives_at_start() {
             let out = Command::new("skopeo")
                 .args(["copy", "--quiet"])
                 .arg(format!("oci:{}:1", layout.display()))
-                .arg(format!("docker-archive:{}:airgap/busybox:1", airgap.join("busybox.tar").display()))
+                .arg(format!(
+                    "docker-archive:{}:airgap/busybox:1",
+                    airgap.join("busybox.tar").display()
+                ))
                 .output()
                 .unwrap();
             assert!(out.status.success(), "{}", stderr(&out));
@@ -392,11 +457,17 @@ fn the_server_imports_airgap_archives_at_start() {
     );
     let found = crate::common::eventually(std::time::Duration::from_secs(20), || {
         let out = orch(&server.data_dir(), &["ls"]);
-        stdout(&out).contains("airgap/busybox").then(|| stdout(&out))
+        stdout(&out)
+            .contains("airgap/busybox")
+            .then(|| stdout(&out))
     })
     .unwrap_or_else(|| panic!("not imported:\n{}", server.log()));
     assert!(found.contains(&built.config[7..20]), "{found}");
-    assert!(server.log().contains("imported airgap images"), "{}", server.log());
+    assert!(
+        server.log().contains("imported airgap images"),
+        "{}",
+        server.log()
+    );
 }
 
 /// A registry that breaks off the layer download halfway once: the pull resumes it with a
@@ -405,19 +476,27 @@ fn the_server_imports_airgap_archives_at_start() {
 fn a_broken_download_is_resumed_where_it_stopped() {
     use crate::common::registry::busybox_layout;
     use std::io::{BufRead, BufReader, Write};
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let dir = tempfile::tempdir().unwrap();
     let layout = dir.path().join("layout");
     let built = busybox_layout(&layout, "1", &["sh"]);
     let blob = |d: &str| std::fs::read(layout.join("blobs/sha256").join(&d[7..])).unwrap();
-    let (manifest, config, layer) = (blob(&built.manifest), blob(&built.config), blob(&built.layer));
+    let (manifest, config, layer) = (
+        blob(&built.manifest),
+        blob(&built.config),
+        blob(&built.layer),
+    );
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let ranges = Arc::new(AtomicUsize::new(0));
     let broken = Arc::new(AtomicUsize::new(0));
     {
-        let (ranges, broken, built) = (ranges.clone(), broken.clone(), (built.config.clone(), built.layer.clone()));
+        let (ranges, broken, built) = (
+            ranges.clone(),
+            broken.clone(),
+            (built.config.clone(), built.layer.clone()),
+        );
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
@@ -444,7 +523,9 @@ fn a_broken_download_is_resumed_where_it_stopped() {
                 } else if path.ends_with(&built.1) {
                     ("application/octet-stream", &layer)
                 } else {
-                    let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
                     continue;
                 };
                 if let Some(from) = range {
@@ -475,7 +556,11 @@ fn a_broken_download_is_resumed_where_it_stopped() {
     let out = orch_with(&data, &none, &["pull", &image]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("resuming at"), "{}", stderr(&out));
-    assert_eq!(ranges.load(Ordering::Relaxed), 1, "one Range request resumed the layer");
+    assert_eq!(
+        ranges.load(Ordering::Relaxed),
+        1,
+        "one Range request resumed the layer"
+    );
     assert!(stdout(&out).contains(&built.manifest), "{}", stdout(&out));
     let (blobs, partial) = store_files(&data);
     assert!(blobs.contains(&built.layer[7..].to_owned()), "{blobs:?}");

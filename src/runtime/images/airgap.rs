@@ -45,7 +45,11 @@ pub fn import_dir(store: &ImageStore, dir: &Path) -> Vec<(PathBuf, Outcome)> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| is_archive(&n.to_string_lossy())))
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .is_some_and(|n| is_archive(&n.to_string_lossy()))
+        })
         .collect();
     files.sort();
     let record_path = store.root().join("airgap.json");
@@ -76,9 +80,12 @@ pub fn import_dir(store: &ImageStore, dir: &Path) -> Vec<(PathBuf, Outcome)> {
         }
     }
     let tmp = record_path.with_extension("json.tmp");
-    if fs::write(&tmp, serde_json::to_vec_pretty(&seen).expect("serialisable"))
-        .and_then(|()| fs::rename(&tmp, &record_path))
-        .is_err()
+    if fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(&seen).expect("serialisable"),
+    )
+    .and_then(|()| fs::rename(&tmp, &record_path))
+    .is_err()
     {
         tracing::warn!(path = %record_path.display(), "cannot record the imported airgap archives");
     }
@@ -105,8 +112,8 @@ pub fn import_file(store: &ImageStore, path: &Path) -> Result<Vec<Reference>, Im
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::images::testutil::{gzip, image_blobs, tar_of};
     use crate::runtime::images::Digest;
+    use crate::runtime::images::testutil::{gzip, image_blobs, tar_of};
 
     /// An OCI-layout archive of one image named `name`.
     fn archive(name: &str, content: &[u8]) -> Vec<u8> {
@@ -119,7 +126,10 @@ mod tests {
         }))
         .unwrap();
         let mut files: Vec<(String, Vec<u8>)> = vec![
-            ("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec()),
+            (
+                "oci-layout".into(),
+                br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+            ),
             ("index.json".into(), index),
         ];
         for b in layers.iter().chain([&config, &manifest]) {
@@ -136,14 +146,22 @@ mod tests {
         let airgap = dir.path().join("images");
         fs::create_dir_all(&airgap).unwrap();
         fs::write(airgap.join("a.tar"), archive("example.com/a:1", b"a")).unwrap();
-        fs::write(airgap.join("b.tar.gz"), gzip(&archive("example.com/b:1", b"b"))).unwrap();
+        fs::write(
+            airgap.join("b.tar.gz"),
+            gzip(&archive("example.com/b:1", b"b")),
+        )
+        .unwrap();
         let zst = ruzstd::encoding::compress_to_vec(
             &archive("example.com/c:1", b"c")[..],
             ruzstd::encoding::CompressionLevel::Fastest,
         );
         fs::write(airgap.join("c.tar.zst"), zst).unwrap();
         fs::write(airgap.join("notes.txt"), b"not an archive").unwrap();
-        fs::write(airgap.join("broken.tar"), tar_of(&[("README", b"no image")])).unwrap();
+        fs::write(
+            airgap.join("broken.tar"),
+            tar_of(&[("README", b"no image")]),
+        )
+        .unwrap();
 
         let results = import_dir(&store, &airgap);
         let summary: Vec<String> = results
@@ -170,7 +188,10 @@ mod tests {
 
         // A second start skips what it imported; a failed archive is tried again.
         let again = import_dir(&store, &airgap);
-        let unchanged = again.iter().filter(|(_, o)| matches!(o, Outcome::Unchanged)).count();
+        let unchanged = again
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Unchanged))
+            .count();
         assert_eq!(unchanged, 3);
         assert!(matches!(again[2].1, Outcome::Failed(_)));
         assert!(import_dir(&store, &dir.path().join("missing")).is_empty());

@@ -192,7 +192,8 @@ pub struct Writer {
 impl Writer {
     pub fn write(&mut self, data: &[u8]) -> Result<(), ContentError> {
         let file = self.file.as_mut().expect("not committed");
-        file.write_all(data).map_err(io_err("cannot write", &self.tmp))?;
+        file.write_all(data)
+            .map_err(io_err("cannot write", &self.tmp))?;
         self.hasher.update(data);
         self.written += data.len() as u64;
         Ok(())
@@ -236,11 +237,7 @@ impl Writer {
         }
         let file = self.file.take().expect("not committed");
         file.sync_all().map_err(io_err("cannot sync", &self.tmp))?;
-        let final_path = self
-            .root
-            .join("blobs")
-            .join("sha256")
-            .join(actual.hex());
+        let final_path = self.root.join("blobs").join("sha256").join(actual.hex());
         if !final_path.is_file() {
             fs::rename(&self.tmp, &final_path)
                 .map_err(io_err("cannot move into place", &final_path))?;

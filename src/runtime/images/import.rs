@@ -383,7 +383,10 @@ mod tests {
         let (_dir, store) = store();
         let names = import_archive(&store, &archive[..]).unwrap();
         assert_eq!(names[0].familiar(), "busybox:latest");
-        assert_eq!(store.get(&names[0]).unwrap().unwrap().manifest, manifest.to_string());
+        assert_eq!(
+            store.get(&names[0]).unwrap().unwrap().manifest,
+            manifest.to_string()
+        );
     }
 
     #[test]

@@ -66,7 +66,9 @@ pub fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
     for diff in diff_ids {
         let next = match out.last() {
             None => diff.clone(),
-            Some(parent) => Digest::from_hasher(Sha256::new_with_prefix(format!("{parent} {diff}"))),
+            Some(parent) => {
+                Digest::from_hasher(Sha256::new_with_prefix(format!("{parent} {diff}")))
+            }
         };
         out.push(next);
     }
@@ -292,7 +294,9 @@ fn sync_tree(dir: &Path) -> Result<(), LayerError> {
     let d = fs::File::open(dir).map_err(io_err("cannot open", dir))?;
     // SAFETY: `d` is an open descriptor for the duration of the call.
     if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
-        return Err(io_err("cannot sync the filesystem of", dir)(io::Error::last_os_error()));
+        return Err(io_err("cannot sync the filesystem of", dir)(
+            io::Error::last_os_error(),
+        ));
     }
     Ok(())
 }
@@ -338,7 +342,11 @@ mod tests {
             .unwrap();
         assert_eq!(unpacked.len(), 2);
         assert_eq!(dirs.len(), 2);
-        assert_eq!(fs::read(dirs[0].join("app")).unwrap(), b"one", "topmost first");
+        assert_eq!(
+            fs::read(dirs[0].join("app")).unwrap(),
+            b"one",
+            "topmost first"
+        );
         assert_eq!(fs::read(dirs[1].join("bin/tool")).unwrap(), b"v1");
 
         unpacked.clear();
@@ -353,12 +361,18 @@ mod tests {
         assert_eq!(dirs2[1], dirs[1]);
         assert_eq!(fs::read(dirs2[0].join("app")).unwrap(), b"two");
         assert_eq!(layers.list().unwrap().len(), 3);
-        let info = layers.info(&layers.image_chain(&images, &two).unwrap()[1]).unwrap();
+        let info = layers
+            .info(&layers.image_chain(&images, &two).unwrap()[1])
+            .unwrap();
         assert!(info.parent.is_some());
         assert_eq!(info.size, 3);
 
         // Keeping only image one's chain removes image two's top layer alone.
-        let keep: BTreeSet<Digest> = layers.image_chain(&images, &one).unwrap().into_iter().collect();
+        let keep: BTreeSet<Digest> = layers
+            .image_chain(&images, &one)
+            .unwrap()
+            .into_iter()
+            .collect();
         let removed = layers.retain(&keep).unwrap();
         assert_eq!(removed.len(), 1);
         assert!(!dirs2[0].exists());
@@ -383,7 +397,10 @@ mod tests {
             images.content().put(b).unwrap();
         }
         let record = images
-            .tag(&"example.com/bad:1".parse().unwrap(), &Digest::of(&manifest))
+            .tag(
+                &"example.com/bad:1".parse().unwrap(),
+                &Digest::of(&manifest),
+            )
             .unwrap();
         let err = layers.prepare(&images, &record, |_| {}).unwrap_err();
         assert!(matches!(err, LayerError::DiffIdMismatch { .. }), "{err}");

@@ -2,8 +2,8 @@
 //! import ([`import`]), the image documents ([`oci`]), references ([`reference`]), and layer
 //! unpacking into directories that overlayfs stacks as lower layers ([`unpack`]).
 
-pub mod content;
 pub mod airgap;
+pub mod content;
 pub mod digest;
 pub mod import;
 pub mod layers;

@@ -116,12 +116,24 @@ pub enum PullEvent {
         blobs: Vec<(Digest, u64)>,
     },
     /// The blob was already in the store.
-    Exists { blob: Digest },
+    Exists {
+        blob: Digest,
+    },
     /// Bytes of a blob received so far.
-    Progress { blob: Digest, done: u64, total: u64 },
+    Progress {
+        blob: Digest,
+        done: u64,
+        total: u64,
+    },
     /// A download broke off and is being resumed.
-    Retrying { blob: Digest, at: u64, error: String },
-    Done { blob: Digest },
+    Retrying {
+        blob: Digest,
+        at: u64,
+        error: String,
+    },
+    Done {
+        blob: Digest,
+    },
 }
 
 /// What a pull did.
@@ -186,8 +198,9 @@ impl Puller<'_> {
             (None, Some(t)) => t.clone(),
             (None, None) => "latest".to_owned(),
         };
-        let (mut digest, bytes, content_type) =
-            self.fetch_manifest(&wanted, self.reference.digest.as_ref()).await?;
+        let (mut digest, bytes, content_type) = self
+            .fetch_manifest(&wanted, self.reference.digest.as_ref())
+            .await?;
         let mut doc = Document::parse(&bytes, content_type.as_deref())?;
         self.store_blob(&digest, bytes).await?;
         if let Document::Index(index) = &doc {
@@ -248,7 +261,11 @@ impl Puller<'_> {
     }
 
     fn what(&self, kind: &str, name: &str) -> String {
-        format!("{kind} {}@{name} from {}", self.reference.name(), self.endpoint.base)
+        format!(
+            "{kind} {}@{name} from {}",
+            self.reference.name(),
+            self.endpoint.base
+        )
     }
 
     /// The manifest or index `wanted` names (a tag or digest), its digest (checked against
@@ -266,7 +283,13 @@ impl Puller<'_> {
         let path = format!("/v2/{}/manifests/{wanted}", self.reference.repository);
         let resp = self
             .registries
-            .get(self.endpoint, &self.reference.repository, &path, headers, self.creds)
+            .get(
+                self.endpoint,
+                &self.reference.repository,
+                &path,
+                headers,
+                self.creds,
+            )
             .await
             .map_err(|e| self.registry_error(e))?;
         let what = self.what("manifest", wanted);
@@ -327,20 +350,18 @@ impl Puller<'_> {
             Err(_) => false,
         };
         drop(tx);
-        let written = writer
-            .await
-            .map_err(|e| PullError::Writer(e.to_string()))?;
+        let written = writer.await.map_err(|e| PullError::Writer(e.to_string()))?;
         let n = received?;
         match written {
             Ok(Some(_)) if commit => Ok(n),
-            Ok(_) => Err(PullError::Writer("the blob writer stopped early".to_owned())),
-            Err(ContentError::DigestMismatch { expected, actual }) => {
-                Err(PullError::BadDigest {
-                    what,
-                    expected,
-                    actual,
-                })
-            }
+            Ok(_) => Err(PullError::Writer(
+                "the blob writer stopped early".to_owned(),
+            )),
+            Err(ContentError::DigestMismatch { expected, actual }) => Err(PullError::BadDigest {
+                what,
+                expected,
+                actual,
+            }),
             Err(e) => Err(e.into()),
         }
     }
@@ -367,7 +388,13 @@ impl Puller<'_> {
             let result = async {
                 let resp = self
                     .registries
-                    .get(self.endpoint, &self.reference.repository, &path, headers, self.creds)
+                    .get(
+                        self.endpoint,
+                        &self.reference.repository,
+                        &path,
+                        headers,
+                        self.creds,
+                    )
                     .await
                     .map_err(|e| self.registry_error(e))?;
                 let status = resp.status();
@@ -402,7 +429,9 @@ impl Puller<'_> {
                             limit: size,
                         });
                     }
-                    tx.send(Chunk::Data(data)).await.map_err(|_| writer_gone())?;
+                    tx.send(Chunk::Data(data))
+                        .await
+                        .map_err(|_| writer_gone())?;
                     (self.progress)(PullEvent::Progress {
                         blob: blob.clone(),
                         done,
@@ -427,10 +456,7 @@ impl Puller<'_> {
                 }
                 Err(e)
                     if attempt < ATTEMPTS
-                        && matches!(
-                            e.failure(),
-                            PullFailure::Network
-                        )
+                        && matches!(e.failure(), PullFailure::Network)
                         && !matches!(e, PullError::Status { status, .. } if status.is_client_error()) =>
                 {
                     (self.progress)(PullEvent::Retrying {

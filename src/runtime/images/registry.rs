@@ -277,13 +277,14 @@ impl Registries {
             registry
         };
         let scheme = if is_loopback(host) { "http" } else { "https" };
-        let base = format!("{scheme}://{host}")
-            .parse()
-            .map_err(|_| RegistryError::BadEndpoint {
-                registry: registry.to_owned(),
-                endpoint: host.to_owned(),
-                why: "not a host".to_owned(),
-            })?;
+        let base =
+            format!("{scheme}://{host}")
+                .parse()
+                .map_err(|_| RegistryError::BadEndpoint {
+                    registry: registry.to_owned(),
+                    endpoint: host.to_owned(),
+                    why: "not a host".to_owned(),
+                })?;
         let endpoint = Endpoint {
             base,
             mirror: false,
@@ -341,8 +342,7 @@ impl Registries {
                 let pem = std::fs::read(ca)
                     .map_err(|e| err(format!("cannot read ca_file {}: {e}", ca.display())))?;
                 for cert in CertificateDer::pem_slice_iter(&pem) {
-                    let cert =
-                        cert.map_err(|e| err(format!("ca_file {}: {e}", ca.display())))?;
+                    let cert = cert.map_err(|e| err(format!("ca_file {}: {e}", ca.display())))?;
                     roots
                         .add(cert)
                         .map_err(|e| err(format!("ca_file {}: {e}", ca.display())))?;
@@ -407,16 +407,19 @@ impl Registries {
         creds: Option<&Credentials>,
     ) -> Result<Response<Incoming>, RegistryError> {
         let client = self.client(endpoint)?;
-        let creds = creds
-            .cloned()
-            .or_else(|| self.host_config(endpoint.host()).and_then(|c| c.auth.clone()));
+        let creds = creds.cloned().or_else(|| {
+            self.host_config(endpoint.host())
+                .and_then(|c| c.auth.clone())
+        });
         let key = (endpoint.host().to_owned(), repository.to_owned());
         let mut url = endpoint.url(path);
         let mut authorized_retry = false;
         let mut redirects = 0;
         loop {
             let same_host = url.authority() == endpoint.base.authority();
-            let mut req = Request::get(url.clone()).body(Empty::new()).expect("valid request");
+            let mut req = Request::get(url.clone())
+                .body(Empty::new())
+                .expect("valid request");
             *req.headers_mut() = headers.clone();
             req.headers_mut().insert(
                 header::USER_AGENT,
@@ -449,7 +452,9 @@ impl Registries {
             {
                 redirects += 1;
                 if redirects > MAX_REDIRECTS {
-                    return Err(RegistryError::Redirects { url: url.to_string() });
+                    return Err(RegistryError::Redirects {
+                        url: url.to_string(),
+                    });
                 }
                 url = resolve(&url, location.to_str().unwrap_or_default());
                 if url.authority() != endpoint.base.authority() {
@@ -487,7 +492,10 @@ impl Registries {
                 let auth = self
                     .authenticate(&url, &challenge, repository, creds.as_ref())
                     .await?;
-                self.tokens.lock().expect("tokens lock").insert(key.clone(), auth);
+                self.tokens
+                    .lock()
+                    .expect("tokens lock")
+                    .insert(key.clone(), auth);
                 continue;
             }
             return Ok(resp);
@@ -502,7 +510,9 @@ impl Registries {
         headers: HeaderMap,
     ) -> Result<Response<Incoming>, RegistryError> {
         let client = self.client(target)?;
-        let mut req = Request::get(url.clone()).body(Empty::new()).expect("valid request");
+        let mut req = Request::get(url.clone())
+            .body(Empty::new())
+            .expect("valid request");
         *req.headers_mut() = headers;
         req.headers_mut().remove(header::ACCEPT);
         match tokio::time::timeout(READ_TIMEOUT, client.request(req)).await {
@@ -535,7 +545,10 @@ impl Registries {
         match scheme.to_ascii_lowercase().as_str() {
             "basic" => {
                 let basic = creds.and_then(Credentials::basic).ok_or_else(|| {
-                    auth_err("the registry wants a user name and password; none is configured".to_owned())
+                    auth_err(
+                        "the registry wants a user name and password; none is configured"
+                            .to_owned(),
+                    )
                 })?;
                 HeaderValue::from_str(&format!("Basic {basic}"))
                     .map_err(|_| auth_err("credentials are not valid in a header".to_owned()))
@@ -563,7 +576,10 @@ impl Registries {
                     base: format!(
                         "{}://{}",
                         token_url.scheme_str().unwrap_or("https"),
-                        token_url.authority().map(|a| a.as_str()).unwrap_or_default()
+                        token_url
+                            .authority()
+                            .map(|a| a.as_str())
+                            .unwrap_or_default()
                     )
                     .parse()
                     .map_err(|_| auth_err(format!("invalid token realm {realm:?}")))?,
@@ -766,9 +782,10 @@ impl tower::Service<Uri> for Connector {
                 .to_owned();
             let https = uri.scheme_str() == Some("https");
             let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-            let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host.as_str(), port)))
-                .await
-                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+            let tcp =
+                tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host.as_str(), port)))
+                    .await
+                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
             tcp.set_nodelay(true)?;
             match (https, tls) {
                 (false, _) => Ok(Stream::Plain(TokioIo::new(tcp))),
@@ -852,7 +869,10 @@ mod tests {
         assert_eq!(p["service"], "registry.docker.io");
         assert_eq!(p["scope"], "repository:library/busybox:pull");
         let (scheme, p) = parse_challenge(r#"Basic realm="basic-realm""#);
-        assert_eq!((scheme.as_str(), p["realm"].as_str()), ("Basic", "basic-realm"));
+        assert_eq!(
+            (scheme.as_str(), p["realm"].as_str()),
+            ("Basic", "basic-realm")
+        );
         let (_, p) = parse_challenge(r#"Bearer realm=plain, error="invalid_token""#);
         assert_eq!(p["realm"], "plain");
         assert_eq!(p["error"], "invalid_token");
@@ -897,7 +917,11 @@ configs:
         assert_eq!(quay, ["http://catch.all/", "https://quay.io/"]);
         let local = Registries::new(RegistriesConfig::default());
         for host in ["localhost:5000", "127.0.0.1:5000", "[::1]:5000"] {
-            assert_eq!(local.endpoints(host).unwrap()[0].base.scheme_str(), Some("http"), "{host}");
+            assert_eq!(
+                local.endpoints(host).unwrap()[0].base.scheme_str(),
+                Some("http"),
+                "{host}"
+            );
         }
         assert_eq!(
             r.host_config("mirror.example:5000")
@@ -911,12 +935,18 @@ configs:
     fn config_errors_name_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("registries.yaml");
-        assert_eq!(RegistriesConfig::load(&path).unwrap(), RegistriesConfig::default());
+        assert_eq!(
+            RegistriesConfig::load(&path).unwrap(),
+            RegistriesConfig::default()
+        );
         std::fs::write(&path, "mirrors: [oops").unwrap();
         let err = RegistriesConfig::load(&path).unwrap_err();
         assert!(err.to_string().contains("registries.yaml"), "{err}");
         std::fs::write(&path, "mirors: {}").unwrap();
-        assert!(RegistriesConfig::load(&path).is_err(), "unknown keys are mistakes");
+        assert!(
+            RegistriesConfig::load(&path).is_err(),
+            "unknown keys are mistakes"
+        );
     }
 
     #[test]

@@ -174,11 +174,24 @@ mod tests {
     #[test]
     fn prune_keeps_what_named_and_running_images_need() {
         let dir = tempfile::tempdir().unwrap();
-        let images = Images::open(dir.path(), Registries::new(RegistriesConfig::default())).unwrap();
+        let images =
+            Images::open(dir.path(), Registries::new(RegistriesConfig::default())).unwrap();
         let base = tar_of(&[("base", b"b")]);
-        let one = put_image(images.store(), "example.com/one:1", &[base.clone(), tar_of(&[("one", b"1")])]);
-        let two = put_image(images.store(), "example.com/two:1", &[base, tar_of(&[("two", b"2")])]);
-        let three = put_image(images.store(), "example.com/three:1", &[tar_of(&[("three", b"3")])]);
+        let one = put_image(
+            images.store(),
+            "example.com/one:1",
+            &[base.clone(), tar_of(&[("one", b"1")])],
+        );
+        let two = put_image(
+            images.store(),
+            "example.com/two:1",
+            &[base, tar_of(&[("two", b"2")])],
+        );
+        let three = put_image(
+            images.store(),
+            "example.com/three:1",
+            &[tar_of(&[("three", b"3")])],
+        );
         for r in [&one, &two, &three] {
             images.layers().prepare(images.store(), r, |_| {}).unwrap();
         }
@@ -191,15 +204,42 @@ mod tests {
         assert!(pruned.layers.is_empty());
 
         // Image two loses its name; image three too, but a container still runs it.
-        images.store().untag(&"example.com/two:1".parse().unwrap()).unwrap();
-        images.store().untag(&"example.com/three:1".parse().unwrap()).unwrap();
+        images
+            .store()
+            .untag(&"example.com/two:1".parse().unwrap())
+            .unwrap();
+        images
+            .store()
+            .untag(&"example.com/three:1".parse().unwrap())
+            .unwrap();
         let running: BTreeSet<Digest> = [three.manifest.parse().unwrap()].into();
         let pruned = images.prune(&running).unwrap();
-        assert_eq!(pruned.blobs.len(), 3, "two's manifest, config and top layer: {pruned:?}");
-        assert_eq!(pruned.layers.len(), 1, "two's top layer; the shared base stays");
-        assert!(images.store().content().contains(&three.config.parse().unwrap()));
-        assert!(images.store().content().contains(&one.config.parse().unwrap()));
+        assert_eq!(
+            pruned.blobs.len(),
+            3,
+            "two's manifest, config and top layer: {pruned:?}"
+        );
+        assert_eq!(
+            pruned.layers.len(),
+            1,
+            "two's top layer; the shared base stays"
+        );
+        assert!(
+            images
+                .store()
+                .content()
+                .contains(&three.config.parse().unwrap())
+        );
+        assert!(
+            images
+                .store()
+                .content()
+                .contains(&one.config.parse().unwrap())
+        );
         assert_eq!(images.layers().list().unwrap().len(), 3);
-        images.layers().prepare(images.store(), &one, |_| panic!("nothing to unpack")).unwrap();
+        images
+            .layers()
+            .prepare(images.store(), &one, |_| panic!("nothing to unpack"))
+            .unwrap();
     }
 }

@@ -570,7 +570,11 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let done =
                 unpack_layer(&blob[..], dir.path()).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(done.diff_id, Digest::of(&plain), "{name}: the DiffID is the tar's");
+            assert_eq!(
+                done.diff_id,
+                Digest::of(&plain),
+                "{name}: the DiffID is the tar's"
+            );
             assert_eq!(
                 fs::read(dir.path().join("bin/busybox")).unwrap(),
                 b"#!busybox",

@@ -381,8 +381,7 @@ impl TokenService {
 
 impl Drop for TokenService {
     fn drop(&mut self) {
-        self.stop
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = TcpStream::connect(self.addr);
     }
 }
