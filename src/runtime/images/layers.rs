@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::digest::Digest;
+use super::oci::ImageConfig;
 use super::store::{ImageRecord, ImageStore, StoreError};
 use super::unpack::{UnpackError, unpack_layer};
 
@@ -73,6 +74,16 @@ pub fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
         out.push(next);
     }
     out
+}
+
+/// The DiffIDs an image config lists, bottom first.
+pub fn diff_ids(config: &ImageConfig) -> Result<Vec<Digest>, LayerError> {
+    config
+        .rootfs
+        .diff_ids
+        .iter()
+        .map(|d| d.parse().map_err(|_| LayerError::BadDiffId(d.clone())))
+        .collect()
 }
 
 /// What is recorded next to an unpacked layer.
@@ -132,14 +143,7 @@ impl LayerStore {
         images: &ImageStore,
         record: &ImageRecord,
     ) -> Result<Vec<Digest>, LayerError> {
-        let config = images.config(record)?;
-        let diff_ids = config
-            .rootfs
-            .diff_ids
-            .iter()
-            .map(|d| d.parse().map_err(|_| LayerError::BadDiffId(d.clone())))
-            .collect::<Result<Vec<Digest>, _>>()?;
-        Ok(chain_ids(&diff_ids))
+        Ok(chain_ids(&diff_ids(&images.config(record)?)?))
     }
 
     /// Unpacks whichever of the image's layers are not unpacked yet and returns the layer
@@ -155,13 +159,7 @@ impl LayerStore {
             .parse()
             .map_err(|_| LayerError::BadDiffId(record.manifest.clone()))?;
         let manifest = images.manifest(&manifest_digest)?;
-        let config = images.config(record)?;
-        let diff_ids = config
-            .rootfs
-            .diff_ids
-            .iter()
-            .map(|d| d.parse().map_err(|_| LayerError::BadDiffId(d.clone())))
-            .collect::<Result<Vec<Digest>, _>>()?;
+        let diff_ids = diff_ids(&images.config(record)?)?;
         if diff_ids.len() != manifest.layers.len() {
             return Err(LayerError::LayerCount {
                 layers: manifest.layers.len(),

@@ -114,17 +114,11 @@ impl Images {
                     keep_blobs.insert(d);
                 }
             }
-            let config = manifest.config.digest("image config").ok();
-            if let Some(config) = config
-                && let Ok(record_config) = self.store.content().read(&config)
-                && let Ok(cfg) = super::oci::ImageConfig::parse(&record_config)
+            if let Ok(config) = manifest.config.digest("image config")
+                && let Ok(bytes) = self.store.content().read(&config)
+                && let Ok(cfg) = super::oci::ImageConfig::parse(&bytes)
+                && let Ok(diff_ids) = super::layers::diff_ids(&cfg)
             {
-                let diff_ids: Vec<Digest> = cfg
-                    .rootfs
-                    .diff_ids
-                    .iter()
-                    .filter_map(|d| d.parse().ok())
-                    .collect();
                 keep_layers.extend(super::layers::chain_ids(&diff_ids));
             }
         }
