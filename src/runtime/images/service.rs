@@ -24,6 +24,12 @@ pub enum ImagesError {
     Content(#[from] ContentError),
     #[error(transparent)]
     Layers(#[from] LayerError),
+    #[error("cannot tell how full the filesystem of {} is", path.display())]
+    Usage {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot lock {}", path.display())]
     Lock {
         path: PathBuf,
@@ -39,6 +45,56 @@ pub struct Pruned {
     pub layers: Vec<Digest>,
     /// Bytes of blobs removed (unpacked layers not counted).
     pub bytes: u64,
+}
+
+/// When image garbage collection starts and where it stops, as percentages of the image
+/// filesystem's capacity in use (the kubelet's `imageGCHighThresholdPercent` and
+/// `imageGCLowThresholdPercent`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GcThresholds {
+    pub high_percent: u8,
+    pub low_percent: u8,
+}
+
+impl Default for GcThresholds {
+    fn default() -> GcThresholds {
+        GcThresholds {
+            high_percent: 85,
+            low_percent: 80,
+        }
+    }
+}
+
+/// What a disk-pressure collection did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// Image names removed, in order.
+    pub images: Vec<String>,
+    pub pruned: Pruned,
+    pub percent_before: u8,
+    pub percent_after: u8,
+}
+
+/// Used and total bytes of the filesystem holding `path`.
+pub fn filesystem_usage(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: an all-zero statvfs is valid; statvfs fills it from a NUL-terminated path.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let block = st.f_frsize;
+    let total = st.f_blocks * block;
+    Ok((total - st.f_bavail * block, total))
+}
+
+fn percent((used, total): (u64, u64)) -> u8 {
+    if total == 0 {
+        return 0;
+    }
+    (used.saturating_mul(100) / total).min(100) as u8
 }
 
 pub struct Images {
@@ -135,6 +191,81 @@ impl Images {
         }
         pruned.layers = self.layers.retain(&keep_layers)?;
         Ok(pruned)
+    }
+}
+
+impl Images {
+    /// The kubelet's image garbage collection: when the image filesystem is more than
+    /// `high_percent` full, removes images whose manifest no container uses (`in_use`), least
+    /// recently used first (`last_used` by name, as the caller tracks it; never used counts as
+    /// oldest, then by name), pruning after each, until it is under `low_percent`. Blocking.
+    pub fn collect_for_disk_pressure(
+        &self,
+        thresholds: GcThresholds,
+        in_use: &BTreeSet<Digest>,
+        last_used: &std::collections::HashMap<String, std::time::SystemTime>,
+    ) -> Result<Collected, ImagesError> {
+        let root = self.root.clone();
+        self.collect_with(thresholds, in_use, last_used, &mut || {
+            filesystem_usage(&root)
+        })
+    }
+
+    fn collect_with(
+        &self,
+        thresholds: GcThresholds,
+        in_use: &BTreeSet<Digest>,
+        last_used: &std::collections::HashMap<String, std::time::SystemTime>,
+        usage: &mut dyn FnMut() -> std::io::Result<(u64, u64)>,
+    ) -> Result<Collected, ImagesError> {
+        let usage_err = |source| ImagesError::Usage {
+            path: self.root.clone(),
+            source,
+        };
+        let before = percent(usage().map_err(usage_err)?);
+        let mut collected = Collected {
+            percent_before: before,
+            percent_after: before,
+            ..Collected::default()
+        };
+        if before <= thresholds.high_percent {
+            return Ok(collected);
+        }
+        let mut candidates: Vec<(std::time::SystemTime, String)> = self
+            .store
+            .list()?
+            .into_iter()
+            .filter(|(_, r)| {
+                r.manifest
+                    .parse()
+                    .is_ok_and(|d: Digest| !in_use.contains(&d))
+            })
+            .map(|(name, _)| {
+                let used = last_used
+                    .get(&name)
+                    .copied()
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                (used, name)
+            })
+            .collect();
+        candidates.sort();
+        for (_, name) in candidates {
+            let Ok(reference) = name.parse::<Reference>() else {
+                continue;
+            };
+            self.store.untag(&reference)?;
+            let pruned = self.prune(in_use)?;
+            tracing::info!(image = %name, bytes = pruned.bytes, "image garbage-collected for disk pressure");
+            collected.images.push(name);
+            collected.pruned.blobs.extend(pruned.blobs);
+            collected.pruned.layers.extend(pruned.layers);
+            collected.pruned.bytes += pruned.bytes;
+            collected.percent_after = percent(usage().map_err(usage_err)?);
+            if collected.percent_after < thresholds.low_percent {
+                break;
+            }
+        }
+        Ok(collected)
     }
 }
 
@@ -235,5 +366,99 @@ mod tests {
             .layers()
             .prepare(images.store(), &one, |_| panic!("nothing to unpack"))
             .unwrap();
+    }
+
+    #[test]
+    fn disk_pressure_removes_unused_images_least_recently_used_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let images =
+            Images::open(dir.path(), Registries::new(RegistriesConfig::default())).unwrap();
+        // 64 KiB of noise each, so that gzip keeps them that size.
+        let big = |name: &str| {
+            let noise: Vec<u8> = (0..64 << 10).map(|_| fastrand::u8(..)).collect();
+            put_image(images.store(), name, &[tar_of(&[(name, &noise[..])])])
+        };
+        let old = big("example.com/old:1");
+        let recent = big("example.com/recent:1");
+        let running = big("example.com/running:1");
+        let never = big("example.com/never:1");
+        // The "disk": whatever the content store holds, in a 1 MiB filesystem with 500 KiB
+        // taken by other things.
+        let content = dir.path().join("content");
+        let mut usage = || -> std::io::Result<(u64, u64)> {
+            let mut used = 500 << 10;
+            for e in walk(&content) {
+                used += e;
+            }
+            Ok((used, 1 << 20))
+        };
+        fn walk(dir: &Path) -> Vec<u64> {
+            let mut sizes = Vec::new();
+            for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+                let m = e.metadata().unwrap();
+                if m.is_dir() {
+                    sizes.extend(walk(&e.path()));
+                } else {
+                    sizes.push(m.len());
+                }
+            }
+            sizes
+        }
+        let in_use: BTreeSet<Digest> = [running.manifest.parse().unwrap()].into();
+        let now = std::time::SystemTime::now();
+        let last_used = std::collections::HashMap::from([
+            (
+                "example.com/old:1".to_owned(),
+                now - std::time::Duration::from_secs(3600),
+            ),
+            ("example.com/recent:1".to_owned(), now),
+            (
+                "example.com/running:1".to_owned(),
+                now - std::time::Duration::from_secs(7200),
+            ),
+        ]);
+
+        // Under the high threshold: nothing happens.
+        let relaxed = GcThresholds {
+            high_percent: 95,
+            low_percent: 90,
+        };
+        let c = images
+            .collect_with(relaxed, &in_use, &last_used, &mut usage)
+            .unwrap();
+        assert!(c.images.is_empty(), "{c:?}");
+
+        // Over it: never-used first, then the oldest, until under the low threshold; the
+        // running image stays whatever its age, and so does the recently used one.
+        let before = usage().unwrap();
+        let tight = GcThresholds {
+            high_percent: (before.0 * 100 / before.1) as u8 - 1,
+            low_percent: ((before.0 - (100 << 10)) * 100 / before.1) as u8,
+        };
+        let c = images
+            .collect_with(tight, &in_use, &last_used, &mut usage)
+            .unwrap();
+        assert_eq!(
+            c.images,
+            ["example.com/never:1", "example.com/old:1"],
+            "{c:?}"
+        );
+        assert!(c.percent_after < tight.low_percent, "{c:?}");
+        assert!(c.pruned.bytes > 0);
+        let names: Vec<String> = images.store().list().unwrap().into_keys().collect();
+        assert_eq!(names, ["example.com/recent:1", "example.com/running:1"]);
+        for gone in [&old, &never] {
+            assert!(
+                !images
+                    .store()
+                    .content()
+                    .contains(&gone.config.parse().unwrap())
+            );
+        }
+        let _ = recent;
+
+        // The real filesystem's numbers are sane.
+        let (used, total) = filesystem_usage(dir.path()).unwrap();
+        assert!(total > 0 && used <= total);
     }
 }
