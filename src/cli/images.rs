@@ -49,6 +49,9 @@ pub enum ImagesCommand {
         /// Credentials for the registry, overriding registries.yaml
         #[arg(long, value_name = "USER[:PASSWORD]")]
         creds: Option<String>,
+        /// Only download; layers are then unpacked when a container first needs them
+        #[arg(long)]
+        no_unpack: bool,
     },
     /// Remove image names (their blobs go at the next prune)
     #[command(visible_alias = "remove")]
@@ -118,6 +121,7 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<()> {
         ImagesCommand::Pull {
             images: names,
             creds,
+            no_unpack,
         } => {
             let creds = creds.map(|c| {
                 let (username, password) = c.split_once(':').unwrap_or((&c, ""));
@@ -149,6 +153,29 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<()> {
                     pulled.manifest,
                     human_size(pulled.downloaded)
                 );
+                if !no_unpack {
+                    // As containerd does for the kubelet: the first container starts at once.
+                    let record = store
+                        .get(&reference)?
+                        .with_context(|| format!("{} vanished", reference.familiar()))?;
+                    let started = std::time::Instant::now();
+                    let mut unpacked = 0;
+                    images
+                        .layers()
+                        .prepare(store, &record, |e| {
+                            if let crate::runtime::images::layers::Prepare::Unpacked { .. } = e {
+                                unpacked += 1;
+                            }
+                        })
+                        .with_context(|| format!("cannot unpack {}", reference.familiar()))?;
+                    if unpacked > 0 {
+                        println!(
+                            "unpacked {unpacked} layer{} in {:.2}s",
+                            if unpacked == 1 { "" } else { "s" },
+                            started.elapsed().as_secs_f64()
+                        );
+                    }
+                }
             }
             Ok(())
         }

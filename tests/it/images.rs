@@ -180,6 +180,18 @@ fn pull_from_a_local_registry_by_tag_and_digest_then_prune() {
         "{}",
         stdout(&out)
     );
+    // Unpacked at once, as the kubelet's pulls are.
+    assert!(
+        stdout(&out).contains("\nunpacked 1 layer in "),
+        "{}",
+        stdout(&out)
+    );
+    let layers = orch::runtime::images::store_dir(&data).join("layers");
+    assert_eq!(
+        std::fs::read_dir(&layers).unwrap().count(),
+        1,
+        "one unpacked layer"
+    );
     // Not a terminal: one line per blob.
     assert!(stderr(&out).contains("pull complete"), "{}", stderr(&out));
     let (blobs, partial) = store_files(&data);
