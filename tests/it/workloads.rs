@@ -830,5 +830,12 @@ spec:
     eventually(WAIT, || {
         (!pods(&server, "job-name=by-hand").is_empty()).then_some(())
     })
-    .expect("manual job runs");
+    .unwrap_or_else(|| {
+        panic!(
+            "manual job runs no pod:\n{}\n{}\n{}",
+            server.kubectl(&["get", "job,pods", "-o", "wide", "--show-labels"]).stdout,
+            get_json(&server, &["job", "by-hand"]),
+            events_of(&server, "by-hand")
+        )
+    });
 }
