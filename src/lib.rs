@@ -9,6 +9,7 @@ pub mod apiserver;
 pub mod cli;
 pub mod client;
 pub mod controllers;
+pub mod kubelet;
 pub mod pki;
 pub mod runtime;
 pub mod scheduler;
