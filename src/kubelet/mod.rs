@@ -3,4 +3,5 @@
 //! the environment a container gets and its runtime description.
 
 pub mod env;
+pub mod node;
 pub mod spec;
