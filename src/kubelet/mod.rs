@@ -5,3 +5,4 @@
 pub mod env;
 pub mod node;
 pub mod spec;
+pub mod status;

@@ -112,7 +112,7 @@ impl Default for Reserved {
 }
 
 fn quantity_of_milli(milli: u64) -> String {
-    if milli % 1000 == 0 {
+    if milli.is_multiple_of(1000) {
         (milli / 1000).to_string()
     } else {
         format!("{milli}m")
@@ -120,7 +120,7 @@ fn quantity_of_milli(milli: u64) -> String {
 }
 
 fn quantity_of_bytes(bytes: u64) -> String {
-    if bytes % 1024 == 0 {
+    if bytes.is_multiple_of(1024) {
         format!("{}Ki", bytes / 1024)
     } else {
         bytes.to_string()

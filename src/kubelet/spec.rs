@@ -112,8 +112,8 @@ pub fn container_spec(
     let memory_request = quantity("requests.memory", requests.get("memory"))?;
     let memory_limit = quantity("limits.memory", limits.get("memory"))?;
     // A limit without a request requests the limit (API defaulting does this too).
-    let cpu_request = cpu_request.or(cpu_limit.clone());
-    let memory_request = memory_request.or(memory_limit.clone());
+    let cpu_request = cpu_request.or(cpu_limit);
+    let memory_request = memory_request.or(memory_limit);
 
     let qos = pod
         .status
