@@ -64,7 +64,8 @@ pub fn init_tracing() {
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok()
         .and_then(|spec| EnvFilter::try_new(spec).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+        // libcgroups warns about every controller this kernel lacks, for every container.
+        .unwrap_or_else(|| EnvFilter::new("info,libcgroups=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
