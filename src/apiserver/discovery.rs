@@ -51,6 +51,7 @@ pub fn go_arch() -> &'static str {
         "riscv64" => "riscv64",
         "s390x" => "s390x",
         "powerpc64" => "ppc64le",
+        "x86" => "386",
         other => other,
     }
 }

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::{SimConfig, SimError, now, time_str};
+use crate::apiserver::discovery::go_arch;
 
 /// Namespace of the node Leases.
 pub const LEASE_NAMESPACE: &str = "kube-node-lease";
@@ -155,32 +156,9 @@ fn preferred_slot(name: &str) -> u32 {
     1 + h % (SLOTS - 1)
 }
 
-/// The Go architecture name of this machine, as the kubelet reports it.
-pub fn go_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64le",
-        other => other,
-    }
-}
-
 /// Labels the kubelet puts on its Node, then the user's `--node-label`s.
 fn labels(config: &SimConfig, name: &str) -> BTreeMap<String, String> {
-    let mut labels = BTreeMap::from([
-        ("beta.kubernetes.io/arch".to_string(), go_arch().to_string()),
-        ("beta.kubernetes.io/os".to_string(), "linux".to_string()),
-        ("kubernetes.io/arch".to_string(), go_arch().to_string()),
-        ("kubernetes.io/hostname".to_string(), name.to_string()),
-        ("kubernetes.io/os".to_string(), "linux".to_string()),
-        (
-            "node.kubernetes.io/instance-type".to_string(),
-            "orch".to_string(),
-        ),
-    ]);
-    labels.extend(config.labels.clone());
-    labels
+    crate::kubelet::node::labels(name, false, &config.labels)
 }
 
 /// The four conditions a healthy kubelet posts, with upstream's reasons and messages.
