@@ -833,7 +833,9 @@ spec:
     .unwrap_or_else(|| {
         panic!(
             "manual job runs no pod:\n{}\n{}\n{}",
-            server.kubectl(&["get", "job,pods", "-o", "wide", "--show-labels"]).stdout,
+            server
+                .kubectl(&["get", "job,pods", "-o", "wide", "--show-labels"])
+                .stdout,
             get_json(&server, &["job", "by-hand"]),
             events_of(&server, "by-hand")
         )
