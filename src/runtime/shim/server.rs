@@ -296,6 +296,25 @@ enum Stdio {
     Console(PathBuf),
 }
 
+/// A process's stdio as pipes: its ends (`Stdio::Pipes`; /dev/null as stdin unless `stdin`),
+/// and the shim's: the stdin write end (with `stdin`), the stdout and stderr read ends.
+fn stdio_pipes(stdin: bool) -> io::Result<(Stdio, Option<OwnedFd>, OwnedFd, OwnedFd)> {
+    let (in_r, in_w) = if stdin {
+        let (r, w) = pipe(0)?;
+        (r, Some(w))
+    } else {
+        (OwnedFd::from(File::open("/dev/null")?), None)
+    };
+    let (out_r, out_w) = pipe(0)?;
+    let (err_r, err_w) = pipe(0)?;
+    let stdio = Stdio::Pipes {
+        stdin: in_r,
+        stdout: out_w,
+        stderr: err_w,
+    };
+    Ok((stdio, in_w, out_r, err_r))
+}
+
 fn builder(
     id: &str,
     state_root: &Path,
@@ -896,21 +915,8 @@ impl Server {
             };
             (pid, [Some(master), None], stdin)
         } else {
-            let pipes = "creating the container's pipes".to_owned();
-            let (in_r, in_w) = if req.stdin {
-                let (r, w) = pipe(0).map_err(internal(pipes.clone()))?;
-                (r, Some(w))
-            } else {
-                let null = File::open("/dev/null").map_err(internal("opening /dev/null".into()))?;
-                (OwnedFd::from(null), None)
-            };
-            let (out_r, out_w) = pipe(0).map_err(internal(pipes.clone()))?;
-            let (err_r, err_w) = pipe(0).map_err(internal(pipes))?;
-            let stdio = Stdio::Pipes {
-                stdin: in_r,
-                stdout: out_w,
-                stderr: err_w,
-            };
+            let (stdio, in_w, out_r, err_r) = stdio_pipes(req.stdin)
+                .map_err(internal("creating the container's pipes".into()))?;
             // The container's ends are closed here when the closure is dropped unused.
             let pid =
                 in_helper(move || create_and_start(&req.id, &state_root, &req.bundle, stdio))?;
@@ -1021,21 +1027,8 @@ impl Server {
                 Ok((pid, vec![master]))
             })
         } else {
-            let pipes = "creating the exec's pipes";
-            let (in_r, in_w) = if req.stdin {
-                let (r, w) = pipe(0).map_err(internal(pipes))?;
-                (r, Some(w))
-            } else {
-                let null = File::open("/dev/null").map_err(internal("opening /dev/null"))?;
-                (OwnedFd::from(null), None)
-            };
-            let (out_r, out_w) = pipe(0).map_err(internal(pipes))?;
-            let (err_r, err_w) = pipe(0).map_err(internal(pipes))?;
-            let stdio = Stdio::Pipes {
-                stdin: in_r,
-                stdout: out_w,
-                stderr: err_w,
-            };
+            let (stdio, in_w, out_r, err_r) =
+                stdio_pipes(req.stdin).map_err(internal("creating the exec's pipes"))?;
             let file = &process_file;
             in_helper(move || tenant(stdio, file)).map(|pid| {
                 let mut fds: Vec<OwnedFd> = in_w.into_iter().collect();
