@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::controllers::cached::Pod;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{
-    Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod,
-    PodSpec, Taint, Toleration,
+    Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodSpec,
+    Taint, Toleration,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::ResourceExt;
@@ -296,7 +297,7 @@ async fn reconcile(set: Arc<DaemonSet>, ctx: Arc<Ctx>) -> Result<Action, Error> 
     let spec = set.spec.clone().unwrap_or_default();
     let status = set.status.clone().unwrap_or_default();
     let client = &ctx.ctx.client;
-    let pods_api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let pods_api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), &ns);
 
     let revisions = history::owned(&ctx.revisions, &ns, &uid);
     let template = serde_json::to_value(&spec.template).expect("templates serialise");
@@ -722,8 +723,10 @@ mod tests {
     fn pinning_uses_match_fields() {
         let mut spec = PodSpec::default();
         pin_to_node(&mut spec, "n1");
-        let mut pod = Pod::default();
-        pod.spec = Some(spec.clone());
+        let pod = Pod::from(k8s_openapi::api::core::v1::Pod {
+            spec: Some(spec.clone()),
+            ..Default::default()
+        });
         assert_eq!(node_of(&pod).as_deref(), Some("n1"));
         assert!(should_run(&spec, &node("n1", &[], &[])));
         assert!(!should_run(&spec, &node("n2", &[], &[])));

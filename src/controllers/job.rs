@@ -8,10 +8,11 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::controllers::cached::Pod;
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, Pod};
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector};
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, PropagationPolicy};
 use kube::runtime::controller::{Action, Controller};
@@ -223,7 +224,7 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let span = tracing::info_span!("reconciling job", "object.ref" = %format!("{ns}/{name}"));
     let _enter = span.enter();
     let client = &ctx.ctx.client;
-    let pods_api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let pods_api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), &ns);
     let jobs_api: Api<Job> = Api::namespaced(client.clone(), &ns);
     let uid = job.uid().unwrap_or_default();
     let spec = job.spec.clone().unwrap_or_default();
@@ -606,7 +607,7 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action, Error> {
 async fn create_pod(
     ctx: &Ctx,
     job: &Job,
-    api: &Api<Pod>,
+    api: &Api<k8s_openapi::api::core::v1::Pod>,
     index: Option<i32>,
 ) -> Result<String, Error> {
     let spec = job.spec.clone().unwrap_or_default();
@@ -685,7 +686,10 @@ async fn create_pod(
 
 /// Removes the tracking finalizer (keeping any other finalizer); returns the pod's new
 /// resourceVersion if it still exists.
-async fn remove_finalizer(api: &Api<Pod>, pod: &Pod) -> Result<Option<String>, Error> {
+async fn remove_finalizer(
+    api: &Api<k8s_openapi::api::core::v1::Pod>,
+    pod: &Pod,
+) -> Result<Option<String>, Error> {
     let finalizers: Vec<&String> = pod
         .finalizers()
         .iter()
@@ -711,7 +715,12 @@ async fn remove_finalizer(api: &Api<Pod>, pod: &Pod) -> Result<Option<String>, E
 }
 
 /// Deletes a pod the job no longer wants; it is not a failure, so it is released first.
-async fn release_and_delete(ctx: &Ctx, job: &Job, api: &Api<Pod>, pod: &Pod) -> Result<(), Error> {
+async fn release_and_delete(
+    ctx: &Ctx,
+    job: &Job,
+    api: &Api<k8s_openapi::api::core::v1::Pod>,
+    pod: &Pod,
+) -> Result<(), Error> {
     if has_finalizer(pod) {
         remove_finalizer(api, pod).await?;
     }

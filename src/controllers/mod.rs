@@ -2,6 +2,7 @@
 //! run as tasks of `orch server`, talking to the API server in-process (same requests, same
 //! authorization, no network), exactly as they would over HTTPS.
 
+pub mod cached;
 pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;

@@ -20,10 +20,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::controllers::cached::Pod;
 use futures::StreamExt;
 use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
+use k8s_openapi::api::core::v1::{Node, Taint, Toleration};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType};
 
@@ -404,7 +405,7 @@ async fn mark_pods_not_ready(ctx: &Context, pods: &[Arc<Pod>], recorder: &Record
         if !ready_true {
             continue;
         }
-        let api: Api<Pod> =
+        let api: Api<k8s_openapi::api::core::v1::Pod> =
             Api::namespaced(ctx.client.clone(), &pod.namespace().unwrap_or_default());
         let patch = json!({"status": {"conditions": [
             {"type": "Ready", "status": "False", "lastTransitionTime": now},
@@ -618,7 +619,8 @@ fn pod_key(pod: &Pod) -> String {
 
 /// Marks the pod as disrupted (condition `DisruptionTarget`) and deletes it.
 async fn evict(ctx: &Context, pod: &Pod) -> Result<(), Error> {
-    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &pod.namespace().unwrap_or_default());
+    let api: Api<k8s_openapi::api::core::v1::Pod> =
+        Api::namespaced(ctx.client.clone(), &pod.namespace().unwrap_or_default());
     let name = pod.name_any();
     let err = |source| Error::Pod {
         pod: pod_key(pod),

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
+use crate::controllers::cached::Pod;
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, OwnerReference};
 use kube::Resource;
 use kube::ResourceExt;
@@ -126,11 +127,14 @@ pub fn selector_matches(
 
 /// Upstream's `GetPodFromTemplate`: labels, annotations, finalizers and spec of the template,
 /// controlled by `owner`.
-pub fn pod_from_template(template: &PodTemplateSpec, owner: OwnerReference) -> Pod {
+pub fn pod_from_template(
+    template: &PodTemplateSpec,
+    owner: OwnerReference,
+) -> k8s_openapi::api::core::v1::Pod {
     let tmeta = template.metadata.clone().unwrap_or_default();
-    let mut pod = Pod {
+    let mut pod = k8s_openapi::api::core::v1::Pod {
         spec: template.spec.clone(),
-        ..Pod::default()
+        ..Default::default()
     };
     pod.metadata.labels = tmeta.labels;
     pod.metadata.annotations = tmeta.annotations;

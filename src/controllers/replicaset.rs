@@ -10,13 +10,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::controllers::cached::Pod;
 use futures::StreamExt;
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{
     ReplicaSet, ReplicaSetCondition, ReplicaSetSpec, ReplicaSetStatus,
 };
 use k8s_openapi::api::core::v1::{
-    Pod, PodTemplateSpec, ReplicationController, ReplicationControllerCondition,
+    PodTemplateSpec, ReplicationController, ReplicationControllerCondition,
     ReplicationControllerStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
@@ -452,7 +453,7 @@ async fn claim_pods<'a>(
 ) -> Result<Vec<&'a Pod>, Error> {
     let ns = rs.namespace().unwrap_or_default();
     let uid = rs.metadata.uid.clone().unwrap_or_default();
-    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
+    let api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(ctx.client.clone(), &ns);
     let mut claimed = Vec::new();
     let mut can_adopt: Option<bool> = None;
     for &pod in pods {
@@ -565,9 +566,9 @@ pub fn pod_from_template(
     owner_name: &str,
     namespace: &str,
     owner: k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
-) -> Pod {
+) -> k8s_openapi::api::core::v1::Pod {
     let meta = template.metadata.clone().unwrap_or_default();
-    Pod {
+    k8s_openapi::api::core::v1::Pod {
         metadata: ObjectMeta {
             generate_name: Some(format!("{owner_name}-")),
             namespace: Some(namespace.to_string()),
@@ -593,7 +594,7 @@ async fn manage_replicas(
     let ns = rs.namespace().unwrap_or_default();
     let name = rs.name_any();
     let key = key_of(&ns, &name);
-    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
+    let api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(ctx.client.clone(), &ns);
     if diff < 0 {
         let count = ((-diff) as usize).min(BURST_REPLICAS);
         ctx.expectations.expect(&key, count, []);

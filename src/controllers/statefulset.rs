@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::controllers::cached::Pod;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
 use k8s_openapi::api::core::v1::{
-    PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, Pod, Volume,
+    PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, Volume,
 };
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -201,7 +202,7 @@ async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Ctx>) -> Result<Action, Error
 
     let mut created = Vec::new();
     let mut deleted = Vec::new();
-    let pods_api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let pods_api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), &ns);
 
     // Create and repair the wanted pods, in order.
     let mut blocked = false;
@@ -402,7 +403,7 @@ async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Ctx>) -> Result<Action, Error
 async fn create_pod(
     ctx: &Ctx,
     set: &StatefulSet,
-    api: &Api<Pod>,
+    api: &Api<k8s_openapi::api::core::v1::Pod>,
     ordinal: i32,
     revision: &str,
     template: &serde_json::Value,
@@ -537,7 +538,7 @@ async fn create_pod(
 async fn delete_pod(
     ctx: &Ctx,
     set: &StatefulSet,
-    api: &Api<Pod>,
+    api: &Api<k8s_openapi::api::core::v1::Pod>,
     pod_name: &str,
 ) -> Result<(), Error> {
     match api.delete(pod_name, &DeleteParams::default()).await {

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Binding, ObjectReference, Pod};
+use crate::controllers::cached::Pod;
+use k8s_openapi::api::core::v1::{Binding, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::events::{Event, EventType};
@@ -60,7 +61,7 @@ pub async fn bind(client: Client, pod: &Pod, node: &str) -> Result<(), BindError
             ..Default::default()
         },
     };
-    let api: Api<Pod> = Api::namespaced(client, ns);
+    let api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client, ns);
     api.create_subresource::<_, serde_json::Value>(
         "binding",
         name,
@@ -113,7 +114,7 @@ pub async fn set_unschedulable(
         "lastProbeTime": null,
         "lastTransitionTime": transition,
     }]}});
-    let api: Api<Pod> = Api::namespaced(client, ns);
+    let api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client, ns);
     match api
         .patch_status(name, &PatchParams::default(), &Patch::Strategic(&patch))
         .await

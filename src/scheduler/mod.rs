@@ -25,9 +25,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::controllers::cached::Pod;
 use crate::controllers::events::Recorder;
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node};
 use kube::Client;
 use tokio::task::JoinSet;
 use tracing::Instrument;

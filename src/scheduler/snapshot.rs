@@ -8,7 +8,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Node, Pod, Taint};
+use crate::controllers::cached::Pod;
+use k8s_openapi::api::core::v1::{Node, Taint};
 
 use super::resources::{PodRequests, Resources, pod_requests};
 
