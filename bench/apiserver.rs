@@ -117,6 +117,8 @@ async fn start() -> (Server, Duration, u64) {
     let child = Command::new(ORCH)
         .args([
             "server",
+            // The control plane alone: no local node.
+            "--disable-agent",
             "--bind-address",
             "127.0.0.1",
             "--https-listen-port",

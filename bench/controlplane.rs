@@ -100,6 +100,8 @@ async fn start_server() -> Cluster {
     let child = Command::new(orch_bin())
         .args([
             "server",
+            // The control plane alone: no local node.
+            "--disable-agent",
             "--https-listen-port",
             "0",
             "--bind-address",

@@ -35,6 +35,8 @@ pub struct ServerConfig {
     /// k3s's `--disable-scheduler` / `--disable-controller-manager`.
     pub disable_scheduler: bool,
     pub disable_controller_manager: bool,
+    /// The local agent's kubelet (`None`: `--disable-agent`).
+    pub agent: Option<crate::kubelet::KubeletConfig>,
 }
 
 impl ServerConfig {
@@ -55,6 +57,7 @@ impl ServerConfig {
             controllers: Default::default(),
             disable_scheduler: false,
             disable_controller_manager: false,
+            agent: None,
         }
     }
 
@@ -173,6 +176,15 @@ impl Server {
             self.apiserver.router(),
             crate::controllers::controller_identity(),
         );
+        // The local agent's kubelet talks to the API server in-process, as its node.
+        let kubelet_client = self.config.agent.clone().map(|config| {
+            let identity = crate::apiserver::auth::UserInfo::new(
+                &format!("system:node:{}", config.node_name),
+                &["system:nodes"],
+            );
+            let client = crate::controllers::in_process_client(self.apiserver.router(), identity);
+            (config, client)
+        });
         let apiserver = tokio::spawn(self.apiserver.run(components.clone()));
         let controller_config = crate::controllers::ControllerConfig {
             root_ca_pem: Some(self.pki.server_ca_pem().to_owned()),
@@ -187,6 +199,20 @@ impl Server {
         } else {
             crate::controllers::spawn_all(controller_context)
         };
+        let kubelet = kubelet_client.map(|(config, client)| {
+            let stop = components.clone();
+            tokio::spawn(async move {
+                if let Err(error) = crate::kubelet::run(config, client, stop).await {
+                    let chain: Vec<String> =
+                        std::iter::successors(Some(&error as &dyn std::error::Error), |e| {
+                            e.source()
+                        })
+                        .map(ToString::to_string)
+                        .collect();
+                    tracing::error!(error = %chain.join(": "), "the local agent stopped");
+                }
+            })
+        });
         let renewer = tokio::spawn(renew_certificates(
             self.config.clone(),
             self.apiserver_tls.clone(),
@@ -208,6 +234,10 @@ impl Server {
         shutdown.cancelled().await;
 
         components.cancel();
+        if let Some(kubelet) = kubelet {
+            let _ = kubelet.await;
+            tracing::debug!("local agent stopped");
+        }
         let _ = renewer.await;
         let _ = airgap.await;
         if let Some(scheduler) = scheduler {

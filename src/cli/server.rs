@@ -71,6 +71,97 @@ pub struct ServerArgs {
     /// Do not run the controllers (objects are stored but nothing acts on them)
     #[arg(long, env = "ORCH_DISABLE_CONTROLLER_MANAGER")]
     pub disable_controller_manager: bool,
+    /// Do not run the local agent (this machine runs no pods)
+    #[arg(long, env = "ORCH_DISABLE_AGENT")]
+    pub disable_agent: bool,
+    #[command(flatten)]
+    pub kubelet: KubeletArgs,
+}
+
+/// The node agent's settings, shared by `orch server` (its local agent) and `orch agent`.
+#[derive(clap::Args, Debug)]
+pub struct KubeletArgs {
+    /// Name of this node (default: the hostname)
+    #[arg(long, env = "ORCH_NODE_NAME")]
+    pub node_name: Option<String>,
+    /// IP address advertised for this node (default: the address of the default route)
+    #[arg(long, env = "ORCH_NODE_IP")]
+    pub node_ip: Option<IpAddr>,
+    /// Label to add to this node at registration (repeatable)
+    #[arg(long = "node-label", value_name = "KEY=VALUE")]
+    pub node_labels: Vec<String>,
+    /// Taint to add to this node at registration, KEY[=VALUE]:EFFECT (repeatable)
+    #[arg(long = "node-taint", value_name = "KEY=VALUE:EFFECT")]
+    pub node_taints: Vec<String>,
+    /// Directory for runtime state: pod shims and namespaces
+    #[arg(long, env = "ORCH_RUN_DIR", default_value = crate::runtime::DEFAULT_RUN_ROOT)]
+    pub run_dir: PathBuf,
+    /// Cgroup under which every pod's cgroup is made
+    #[arg(long, env = "ORCH_CGROUP_PARENT", default_value = "/orch")]
+    pub cgroup_parent: String,
+    /// Registry mirrors, credentials and TLS settings (k3s's registries.yaml format)
+    #[arg(
+        long,
+        env = "ORCH_REGISTRIES_CONFIG",
+        default_value = crate::runtime::images::registry::DEFAULT_CONFIG_PATH
+    )]
+    pub registries_config: PathBuf,
+}
+
+impl KubeletArgs {
+    pub fn config(
+        self,
+        data_dir: PathBuf,
+        control_plane: bool,
+    ) -> anyhow::Result<crate::kubelet::KubeletConfig> {
+        let name = self
+            .node_name
+            .unwrap_or_else(crate::kubelet::default_node_name);
+        let mut config = crate::kubelet::KubeletConfig::new(name, data_dir);
+        if let Some(ip) = self.node_ip {
+            config.node_ip = ip;
+        }
+        for label in &self.node_labels {
+            let (k, v) = label
+                .split_once('=')
+                .with_context(|| format!("--node-label {label:?} is not KEY=VALUE"))?;
+            config.labels.insert(k.to_owned(), v.to_owned());
+        }
+        for taint in &self.node_taints {
+            config.taints.push(parse_taint(taint)?);
+        }
+        config.control_plane = control_plane;
+        config.run_root = self.run_dir;
+        config.cgroup_parent = format!("/{}", self.cgroup_parent.trim_matches('/'));
+        config.registries_config = self.registries_config;
+        Ok(config)
+    }
+}
+
+/// `key=value:Effect` or `key:Effect`, as the kubelet's `--register-with-taints`.
+fn parse_taint(s: &str) -> anyhow::Result<k8s_openapi::api::core::v1::Taint> {
+    let err = || {
+        anyhow::anyhow!(
+            "--node-taint {s:?} is not KEY[=VALUE]:EFFECT with EFFECT one of NoSchedule, PreferNoSchedule, NoExecute"
+        )
+    };
+    let (kv, effect) = s.rsplit_once(':').ok_or_else(err)?;
+    if !matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
+        return Err(err());
+    }
+    let (key, value) = match kv.split_once('=') {
+        Some((k, v)) => (k, Some(v.to_owned())),
+        None => (kv, None),
+    };
+    if key.is_empty() {
+        return Err(err());
+    }
+    Ok(k8s_openapi::api::core::v1::Taint {
+        key: key.to_owned(),
+        value,
+        effect: effect.to_owned(),
+        time_added: None,
+    })
 }
 
 impl ServerArgs {
@@ -113,6 +204,12 @@ impl ServerArgs {
         config.controllers.cronjob_clock_speed = self.debug_cronjob_clock_speed.max(1);
         config.disable_scheduler = self.disable_scheduler;
         config.disable_controller_manager = self.disable_controller_manager;
+        if !self.disable_agent {
+            let mut kubelet = self.kubelet;
+            // The server's node is reached at the address it advertises, unless told otherwise.
+            kubelet.node_ip = kubelet.node_ip.or(self.advertise_address);
+            config.agent = Some(kubelet.config(config.data_dir.clone(), true)?);
+        }
         config.controllers.node_monitor_grace_period = self.node_monitor_grace_period;
         Ok(config)
     }

@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Node;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, OwnerReference};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
@@ -19,16 +18,11 @@ use tracing::Instrument;
 
 use super::{SimConfig, SimError, now, time_str};
 use crate::apiserver::discovery::go_arch;
+use crate::kubelet::heartbeat::{
+    LEASE_NAMESPACE, LEASE_RENEW_INTERVAL, NODE_STATUS_REPORT_INTERVAL, healthy_conditions,
+    kept_transitions, renew,
+};
 
-/// Namespace of the node Leases.
-pub const LEASE_NAMESPACE: &str = "kube-node-lease";
-/// The kubelet's `nodeLeaseDurationSeconds`.
-pub const LEASE_DURATION_SECONDS: i32 = 40;
-/// The kubelet renews its Lease every quarter of its duration.
-pub const LEASE_RENEW_INTERVAL: Duration = Duration::from_secs(10);
-/// The kubelet's `nodeStatusReportFrequency`: the Ready heartbeat is refreshed this often even
-/// when nothing changed.
-pub const NODE_STATUS_REPORT_INTERVAL: Duration = Duration::from_secs(300);
 /// Annotation marking nodes this simulator runs.
 pub const SIMULATED_ANNOTATION: &str = "sim.orch.dev/simulated";
 
@@ -159,65 +153,6 @@ fn preferred_slot(name: &str) -> u32 {
 /// Labels the kubelet puts on its Node, then the user's `--node-label`s.
 fn labels(config: &SimConfig, name: &str) -> BTreeMap<String, String> {
     crate::kubelet::node::labels(name, false, &config.labels)
-}
-
-/// The four conditions a healthy kubelet posts, with upstream's reasons and messages.
-pub fn healthy_conditions(heartbeat: &str, transitions: &HashMap<String, String>) -> Value {
-    let cond = |type_: &str, status: &str, reason: &str, message: &str| {
-        let transition = transitions
-            .get(type_)
-            .cloned()
-            .unwrap_or_else(|| heartbeat.to_string());
-        json!({
-            "type": type_,
-            "status": status,
-            "lastHeartbeatTime": heartbeat,
-            "lastTransitionTime": transition,
-            "reason": reason,
-            "message": message,
-        })
-    };
-    json!([
-        cond(
-            "MemoryPressure",
-            "False",
-            "KubeletHasSufficientMemory",
-            "kubelet has sufficient memory available"
-        ),
-        cond(
-            "DiskPressure",
-            "False",
-            "KubeletHasNoDiskPressure",
-            "kubelet has no disk pressure"
-        ),
-        cond(
-            "PIDPressure",
-            "False",
-            "KubeletHasSufficientPID",
-            "kubelet has sufficient PID available"
-        ),
-        cond(
-            "Ready",
-            "True",
-            "KubeletReady",
-            "kubelet is posting ready status"
-        ),
-    ])
-}
-
-/// The transition times of conditions already in the wanted state (kept on a heartbeat).
-fn kept_transitions(node: Option<&Node>) -> HashMap<String, String> {
-    let wanted = |t: &str| if t == "Ready" { "True" } else { "False" };
-    node.and_then(|n| n.status.as_ref())
-        .and_then(|s| s.conditions.as_ref())
-        .into_iter()
-        .flatten()
-        .filter(|c| c.status == wanted(&c.type_))
-        .filter_map(|c| {
-            let t = c.last_transition_time.as_ref()?;
-            Some((c.type_.clone(), time_str(t.0)))
-        })
-        .collect()
 }
 
 fn status(config: &SimConfig, node: &SimNode, boot_id: &str, existing: Option<&Node>) -> Value {
@@ -487,69 +422,6 @@ pub async fn keep_alive(
     }
     .instrument(span)
     .await
-}
-
-/// One renewal: update the known Lease, or fetch/create it. Returns the Lease as stored.
-async fn renew(
-    api: &Api<Lease>,
-    name: &str,
-    node_uid: Option<&str>,
-    known: Option<Lease>,
-) -> Option<Lease> {
-    let renew_time = MicroTime(now());
-    let lease = match known {
-        Some(l) => l,
-        None => match api.get_opt(name).await {
-            Ok(Some(l)) => l,
-            Ok(None) => {
-                let lease = Lease {
-                    metadata: ObjectMeta {
-                        name: Some(name.to_string()),
-                        namespace: Some(LEASE_NAMESPACE.to_string()),
-                        owner_references: node_uid.map(|uid| {
-                            vec![OwnerReference {
-                                api_version: "v1".into(),
-                                kind: "Node".into(),
-                                name: name.to_string(),
-                                uid: uid.to_string(),
-                                ..Default::default()
-                            }]
-                        }),
-                        ..Default::default()
-                    },
-                    spec: Some(LeaseSpec {
-                        holder_identity: Some(name.to_string()),
-                        lease_duration_seconds: Some(LEASE_DURATION_SECONDS),
-                        renew_time: Some(renew_time),
-                        ..Default::default()
-                    }),
-                };
-                return match api.create(&PostParams::default(), &lease).await {
-                    Ok(l) => Some(l),
-                    Err(err) => {
-                        tracing::debug!(error = %err, "cannot create the node lease");
-                        None
-                    }
-                };
-            }
-            Err(err) => {
-                tracing::debug!(error = %err, "cannot get the node lease");
-                return None;
-            }
-        },
-    };
-    let mut lease = lease;
-    let spec = lease.spec.get_or_insert_with(Default::default);
-    spec.holder_identity = Some(name.to_string());
-    spec.lease_duration_seconds = Some(LEASE_DURATION_SECONDS);
-    spec.renew_time = Some(renew_time);
-    match api.replace(name, &PostParams::default(), &lease).await {
-        Ok(l) => Some(l),
-        Err(err) => {
-            tracing::debug!(error = %err, "cannot renew the node lease");
-            None
-        }
-    }
 }
 
 /// Watches the simulated Nodes and posts a healthy status again when someone else (the node

@@ -25,6 +25,7 @@ impl Server {
         let mut child = Command::new(ORCH)
             .args([
                 "server",
+                "--disable-agent",
                 "--https-listen-port",
                 "0",
                 "--bind-address",
@@ -152,7 +153,7 @@ fn second_server_on_the_same_data_dir_is_refused() {
     let first = Server::start(dir.path());
     first.expect_log("orch server ready");
     let out = Command::new(ORCH)
-        .args(["server", "--https-listen-port", "0"])
+        .args(["server", "--disable-agent", "--https-listen-port", "0"])
         .arg("--write-kubeconfig")
         .arg(dir.path().join("kubeconfig2.yaml"))
         .arg("--data-dir")
@@ -178,7 +179,7 @@ fn corrupt_datastore_is_reported_not_replaced() {
     )
     .unwrap();
     let out = Command::new(ORCH)
-        .args(["server", "--https-listen-port", "0"])
+        .args(["server", "--disable-agent", "--https-listen-port", "0"])
         .arg("--write-kubeconfig")
         .arg(dir.path().join("kubeconfig2.yaml"))
         .arg("--data-dir")

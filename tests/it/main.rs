@@ -15,6 +15,7 @@ mod disruption;
 mod endpoints;
 mod images;
 mod kubectl;
+mod kubelet;
 mod nodes;
 mod python_client;
 mod quota;

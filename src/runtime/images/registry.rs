@@ -557,19 +557,23 @@ impl Registries {
                 let realm = params
                     .get("realm")
                     .ok_or_else(|| auth_err("the bearer challenge has no realm".to_owned()))?;
-                let mut query = form_urlencoded::Serializer::new(String::new());
-                if let Some(service) = params.get("service") {
-                    query.append_pair("service", service);
-                }
-                let scope = params
-                    .get("scope")
-                    .cloned()
-                    .unwrap_or_else(|| format!("repository:{repository}:pull"));
-                for s in scope.split(' ').filter(|s| !s.is_empty()) {
-                    query.append_pair("scope", s);
-                }
+                // The serializer is not `Send`: it must be gone before the next await.
+                let query = {
+                    let mut query = form_urlencoded::Serializer::new(String::new());
+                    if let Some(service) = params.get("service") {
+                        query.append_pair("service", service);
+                    }
+                    let scope = params
+                        .get("scope")
+                        .cloned()
+                        .unwrap_or_else(|| format!("repository:{repository}:pull"));
+                    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+                        query.append_pair("scope", s);
+                    }
+                    query.finish()
+                };
                 let sep = if realm.contains('?') { '&' } else { '?' };
-                let token_url: Uri = format!("{realm}{sep}{}", query.finish())
+                let token_url: Uri = format!("{realm}{sep}{query}")
                     .parse()
                     .map_err(|_| auth_err(format!("invalid token realm {realm:?}")))?;
                 let endpoint = Endpoint {

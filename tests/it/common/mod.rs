@@ -111,8 +111,22 @@ impl TestServer {
         TestServer::start_prepared(|_| {}, extra)
     }
 
-    /// Starts a server whose data dir `prepare` has filled first.
+    /// Starts a server whose data dir `prepare` has filled first. It runs no local agent
+    /// (the machine's own node): tests bring simulated nodes, or use [`TestServer::start_agent`].
     pub fn start_prepared(prepare: impl FnOnce(&Path), extra: &[&str]) -> TestServer {
+        let mut args = vec!["--disable-agent"];
+        args.extend_from_slice(extra);
+        TestServer::launch(prepare, &args)
+    }
+
+    /// Starts a server with its local agent (root only): `extra` must give it host-global
+    /// resources of its own (`--node-name`, `--run-dir`, `--cgroup-parent`), and the test
+    /// cleans up what its containers leave (see `kubelet::Cluster`).
+    pub fn start_agent(prepare: impl FnOnce(&Path), extra: &[&str]) -> TestServer {
+        TestServer::launch(prepare, extra)
+    }
+
+    fn launch(prepare: impl FnOnce(&Path), extra: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir_all(dir.path().join("data")).unwrap();
         prepare(&dir.path().join("data"));
