@@ -30,6 +30,12 @@ fn tune_allocator() {
         mi::mi_option_set(PAGE_FULL_RETAIN, 0);
         mi::mi_option_set(PAGE_RECLAIM_ON_FREE, 1);
     }
+    // SQLite allocates with glibc's malloc, from the writer and every reader thread: one arena
+    // per thread held ~18 MiB for ~8 MiB of page cache. Two arenas are plenty.
+    // SAFETY: mallopt before any thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }
 
 fn main() -> ExitCode {

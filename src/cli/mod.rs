@@ -98,6 +98,30 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("orch")
+        .on_thread_park(collect_idle_memory)
         .build()
         .context("cannot start the async runtime")
+}
+
+/// When a worker thread goes idle (at most once a second), mimalloc returns the memory its
+/// heap no longer uses: without it, pages freed after a burst (10,000 pods created) stay
+/// resident, about as much again as the live heap. A no-op without mimalloc.
+fn collect_idle_memory() {
+    use std::cell::Cell;
+    use std::time::{Duration, Instant};
+    thread_local!(static LAST: Cell<Option<Instant>> = const { Cell::new(None) });
+    let now = Instant::now();
+    let due = LAST.with(|last| {
+        let due = last
+            .get()
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+        if due {
+            last.set(Some(now));
+        }
+        due
+    });
+    if due {
+        // SAFETY: collects this thread's own heap; safe to call at any time.
+        unsafe { libmimalloc_sys::mi_collect(false) };
+    }
 }

@@ -14,11 +14,12 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, ContainerPort, ContainerState, EnvVar, HostIP, PodCondition, PodIP,
-    PodSchedulingGate, ResourceRequirements, Toleration, TopologySpreadConstraint,
+    Affinity, ContainerPort, ContainerState, PodIP, PodSchedulingGate, ResourceRequirements,
+    Toleration, TopologySpreadConstraint,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+
 use serde::{Deserialize, Serialize};
 
 /// A cached Pod (`v1/Pod`, read-only subset).
@@ -113,8 +114,6 @@ pub struct Container {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<EnvVar>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<ContainerPort>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequirements>,
@@ -133,14 +132,8 @@ pub struct PodStatus {
     pub container_statuses: Option<Vec<ContainerStatus>>,
     #[serde(default, rename = "hostIP", skip_serializing_if = "Option::is_none")]
     pub host_ip: Option<String>,
-    #[serde(default, rename = "hostIPs", skip_serializing_if = "Option::is_none")]
-    pub host_ips: Option<Vec<HostIP>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_container_statuses: Option<Vec<ContainerStatus>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nominated_node_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
     #[serde(default, rename = "podIP", skip_serializing_if = "Option::is_none")]
@@ -148,11 +141,23 @@ pub struct PodStatus {
     #[serde(default, rename = "podIPs", skip_serializing_if = "Option::is_none")]
     pub pod_ips: Option<Vec<PodIP>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub qos_class: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// `PodCondition` without the probe time and observed generation.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodCondition {
+    #[serde(default, rename = "type")]
+    pub type_: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<Time>,
+    pub message: Option<String>,
 }
 
 /// `ContainerStatus`: state, readiness and restarts.
@@ -166,11 +171,7 @@ pub struct ContainerStatus {
     #[serde(default)]
     pub restart_count: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<ContainerState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_state: Option<ContainerState>,
 }
 
 impl From<k8s_openapi::api::core::v1::Pod> for Pod {
@@ -238,7 +239,6 @@ mod tests {
         assert_eq!(status.pod_ip.as_deref(), Some("10.42.0.5"));
         assert_eq!(status.pod_ips.as_ref().unwrap()[0].ip, "10.42.0.5");
         assert_eq!(status.host_ip.as_deref(), Some("192.168.1.2"));
-        assert_eq!(status.host_ips.as_ref().unwrap()[0].ip, "192.168.1.2");
         assert_eq!(
             status.container_statuses.as_ref().unwrap()[0].restart_count,
             2
@@ -254,11 +254,6 @@ mod tests {
         let container = Container {
             name: "c".into(),
             image: some("busybox"),
-            env: Some(vec![EnvVar {
-                name: "A".into(),
-                value: some("1"),
-                value_from: None,
-            }]),
             ports: Some(vec![ContainerPort {
                 container_port: 80,
                 name: some("http"),
@@ -274,9 +269,7 @@ mod tests {
             name: "c".into(),
             ready: true,
             restart_count: 3,
-            started: Some(true),
             state: Some(ContainerState::default()),
-            last_state: Some(ContainerState::default()),
         };
         let pod = Pod {
             metadata: ObjectMeta {
@@ -306,23 +299,22 @@ mod tests {
                 topology_spread_constraints: Some(vec![TopologySpreadConstraint::default()]),
             }),
             status: Some(PodStatus {
-                conditions: Some(vec![PodCondition::default()]),
+                conditions: Some(vec![PodCondition {
+                    type_: "Ready".into(),
+                    status: "True".into(),
+                    last_transition_time: time.clone(),
+                    reason: some("r"),
+                    message: some("m"),
+                }]),
                 container_statuses: Some(vec![status.clone()]),
                 host_ip: some("192.168.1.2"),
-                host_ips: Some(vec![HostIP {
-                    ip: "192.168.1.2".into(),
-                }]),
                 init_container_statuses: Some(vec![status]),
-                message: some("m"),
-                nominated_node_name: some("n2"),
                 phase: some("Running"),
                 pod_ip: some("10.42.0.5"),
                 pod_ips: Some(vec![PodIP {
                     ip: "10.42.0.5".into(),
                 }]),
-                qos_class: some("Burstable"),
                 reason: some("r"),
-                start_time: time,
             }),
         };
         let full: k8s_openapi::api::core::v1::Pod =

@@ -27,7 +27,7 @@ pub fn is_pod_active(pod: &Pod) -> bool {
 }
 
 /// The pod's `Ready` condition, if it has one.
-fn ready_condition(pod: &Pod) -> Option<&k8s_openapi::api::core::v1::PodCondition> {
+fn ready_condition(pod: &Pod) -> Option<&crate::controllers::cached::PodCondition> {
     pod.status
         .as_ref()?
         .conditions
@@ -332,8 +332,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controllers::cached::{PodSpec, PodStatus};
-    use k8s_openapi::api::core::v1::PodCondition;
+    use crate::controllers::cached::{PodCondition, PodSpec, PodStatus};
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
     fn pod(name: &str, node: &str, phase: &str, ready_since: Option<i64>, created: i64) -> Pod {

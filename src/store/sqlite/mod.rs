@@ -465,10 +465,10 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, Error> {
     let conn =
         Connection::open_with_flags(path, flags).map_err(|e| Error::sqlite(path, "opening", e))?;
     let pragmas = if read_only {
-        "PRAGMA busy_timeout = 10000; PRAGMA query_only = 1; PRAGMA cache_size = -2048;"
+        "PRAGMA busy_timeout = 10000; PRAGMA query_only = 1; PRAGMA cache_size = -1024;"
     } else {
         // synchronous=FULL in WAL mode: the WAL is fsynced at every commit, before it returns.
-        "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;
+        "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA cache_size = -4096;
          PRAGMA journal_size_limit = 16777216; PRAGMA wal_autocheckpoint = 1000;"
     };
     conn.execute_batch(pragmas)
