@@ -111,7 +111,21 @@ impl Server {
         let advertise_ip = config
             .advertise_address
             .unwrap_or_else(|| "127.0.0.1".parse().expect("a valid IP"));
+        // The API server's identity towards kubelets (`pods/log`, exec, …).
+        let kubelet_client = {
+            let pki = pki.clone();
+            tokio::task::spawn_blocking(move || -> Result<_, PkiError> {
+                let (cert, key) = pki.issue_client_cert(
+                    crate::pki::KUBELET_CLIENT_USER,
+                    &["system:masters"],
+                    std::time::Duration::from_secs(365 * 24 * 3600),
+                )?;
+                crate::apiserver::kubelet_proxy::client_config(pki.server_ca_pem(), &cert, &key)
+            })
+            .await??
+        };
         let api_config = ApiServerConfig {
+            kubelet_client: Some(kubelet_client),
             bind: SocketAddr::new(config.bind_address, config.https_port),
             advertise: SocketAddr::new(advertise_ip, config.https_port).to_string(),
             service_cidr: config.service_cidr,
@@ -126,6 +140,28 @@ impl Server {
             let url = format!("https://127.0.0.1:{}", apiserver.local_addr().port());
             crate::pki::write_admin_kubeconfig(path, &url, &pki, config.write_kubeconfig_mode)?;
             tracing::info!(path = %path.display(), "wrote the admin kubeconfig");
+        }
+        // The local agent's kubelet serves with a certificate from the cluster CA and accepts
+        // the API server's client certificate.
+        let mut config = config;
+        if let Some(agent) = config.agent.as_mut() {
+            let pki = pki.clone();
+            let (ip, name) = (agent.node_ip.to_string(), agent.node_name.clone());
+            agent.serving_tls = Some(
+                tokio::task::spawn_blocking(move || -> Result<_, PkiError> {
+                    let mut sans = vec![ip.as_str(), "127.0.0.1", "localhost"];
+                    // Node names are DNS subdomains (the API validates them).
+                    if name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+                    {
+                        sans.push(name.as_str());
+                    }
+                    let (cert, key) = pki.issue_serving_cert(&name, &sans)?;
+                    crate::pki::kubelet_tls_config(&cert, &key, pki.client_ca_pem())
+                })
+                .await??,
+            );
         }
         Ok(Server {
             config,

@@ -13,6 +13,7 @@ mod crds;
 pub mod discovery;
 pub mod error;
 mod handlers;
+pub mod kubelet_proxy;
 pub mod negotiate;
 mod objects;
 pub mod params;
@@ -58,6 +59,8 @@ pub struct ApiServerConfig {
     pub cluster_domain: String,
     /// Largest accepted request body.
     pub max_body: usize,
+    /// How the API server reaches kubelets (`pods/log`, …); `None`: it cannot.
+    pub kubelet_client: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for ApiServerConfig {
@@ -69,6 +72,7 @@ impl Default for ApiServerConfig {
             node_port_range: (30000, 32767),
             cluster_domain: "cluster.local".into(),
             max_body: 3 * 1024 * 1024,
+            kubelet_client: None,
         }
     }
 }

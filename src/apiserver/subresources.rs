@@ -48,6 +48,7 @@ pub async fn handle(ctx: &mut Ctx, sub: &str, body: Body) -> ApiResult<Response>
         ("eviction", Verb::Create) => eviction(ctx, body).await,
         ("finalize", Verb::Update) => finalize(ctx, body).await,
         ("approval", Verb::Update | Verb::Patch) => approval(ctx, body).await,
+        ("log", Verb::Get) if ctx.res.gvk.kind == "Pod" => super::kubelet_proxy::pod_log(ctx).await,
         ("log" | "exec" | "attach" | "portforward" | "proxy", _) => {
             Err(ApiError::service_unavailable(format!(
                 "{} {:?}: the node agent that runs it is not reachable (no kubelet is connected)",

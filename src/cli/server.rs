@@ -96,6 +96,9 @@ pub struct KubeletArgs {
     /// Directory for runtime state: pod shims and namespaces
     #[arg(long, env = "ORCH_RUN_DIR", default_value = crate::runtime::DEFAULT_RUN_ROOT)]
     pub run_dir: PathBuf,
+    /// Port of the kubelet's HTTPS endpoint (logs, exec, port-forward; 0 for any free port)
+    #[arg(long, env = "ORCH_KUBELET_PORT", default_value_t = 10250)]
+    pub kubelet_port: u16,
     /// Cgroup under which every pod's cgroup is made
     #[arg(long, env = "ORCH_CGROUP_PARENT", default_value = "/orch")]
     pub cgroup_parent: String,
@@ -132,6 +135,7 @@ impl KubeletArgs {
         }
         config.control_plane = control_plane;
         config.run_root = self.run_dir;
+        config.port = self.kubelet_port;
         config.cgroup_parent = format!("/{}", self.cgroup_parent.trim_matches('/'));
         config.registries_config = self.registries_config;
         Ok(config)

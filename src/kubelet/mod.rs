@@ -24,9 +24,11 @@ use crate::runtime::images::service::Images;
 
 pub mod env;
 pub mod heartbeat;
+pub mod logs;
 pub mod node;
 pub mod pods;
 pub mod registration;
+pub mod server;
 pub mod spec;
 pub mod status;
 pub mod worker;
@@ -47,6 +49,8 @@ pub enum KubeletError {
         #[source]
         source: crate::runtime::images::service::ImagesError,
     },
+    #[error("cannot bind the kubelet's port")]
+    Bind(#[source] std::io::Error),
     #[error("cannot read the registries configuration")]
     Registries(#[source] crate::runtime::images::registry::RegistryError),
 }
@@ -74,6 +78,11 @@ pub struct KubeletConfig {
     pub registries_config: PathBuf,
     /// The `orch` executable, run as each pod's shim.
     pub exe: PathBuf,
+    /// The port of the kubelet's HTTPS endpoint (0: any free port, reported in the Node's
+    /// `daemonEndpoints`).
+    pub port: u16,
+    /// The endpoint's TLS (`None`: not served; logs and streaming unavailable).
+    pub serving_tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl KubeletConfig {
@@ -91,6 +100,8 @@ impl KubeletConfig {
             cgroup_parent: "/orch".into(),
             registries_config: PathBuf::from(crate::runtime::images::registry::DEFAULT_CONFIG_PATH),
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("orch")),
+            port: 10250,
+            serving_tls: None,
         }
     }
 
@@ -130,6 +141,23 @@ pub fn detect_node_ip() -> IpAddr {
         .unwrap_or_else(|_| IpAddr::from([127, 0, 0, 1]))
 }
 
+/// What the kubelet's endpoint needs to know of a container (kept by the pod workers).
+#[derive(Clone, Debug, Default)]
+pub struct ContainerView {
+    /// The index of the latest run (its log is `<runs>.log`); -1 before the first.
+    pub runs: i32,
+    pub running: bool,
+    /// Why it is not running (`ContainerCreating`, `CrashLoopBackOff`, …).
+    pub waiting: Option<String>,
+}
+
+/// A pod as the kubelet's endpoint sees it.
+#[derive(Clone, Debug, Default)]
+pub struct PodView {
+    pub uid: String,
+    pub containers: BTreeMap<String, ContainerView>,
+}
+
 /// Shared by the kubelet's tasks.
 pub struct Kubelet {
     pub config: Arc<KubeletConfig>,
@@ -137,6 +165,10 @@ pub struct Kubelet {
     pub images: Arc<Images>,
     pub host: node::Host,
     pub recorder: crate::controllers::events::Recorder,
+    /// The pods of this node by `namespace/name`, for the endpoint.
+    pub views: std::sync::Mutex<std::collections::HashMap<String, PodView>>,
+    /// The endpoint's port as bound.
+    pub port: u16,
 }
 
 /// Registers the node and runs the kubelet until `shutdown`. Containers keep running after it
@@ -164,23 +196,50 @@ pub async fn run(
             .await
             .expect("kubelet start-up task panicked")?
         };
-        let node_uid = registration::register(&client, &config, &host).await?;
+        let listener = match &config.serving_tls {
+            Some(_) => Some(
+                server::bind(config.port)
+                    .await
+                    .map_err(KubeletError::Bind)?,
+            ),
+            None => None,
+        };
+        let port = listener.as_ref().map_or(0, |(_, addr)| addr.port());
+        let node_uid = registration::register(&client, &config, &host, port).await?;
         let kubelet = Arc::new(Kubelet {
             config: config.clone(),
             client: client.clone(),
             images: Arc::new(images),
             host: host.clone(),
             recorder: crate::controllers::events::Recorder::new(client.clone(), "kubelet"),
+            views: Default::default(),
+            port,
         });
+        let endpoint = match (listener, &config.serving_tls) {
+            (Some((listener, addr)), Some(tls)) => {
+                tracing::info!(%addr, "kubelet endpoint serving");
+                Some(tokio::spawn(server::serve(
+                    kubelet.clone(),
+                    listener,
+                    tls.clone(),
+                    shutdown.clone(),
+                )))
+            }
+            _ => None,
+        };
         let heartbeat = tokio::spawn(registration::keep_alive(
             client.clone(),
             config.clone(),
             host,
             node_uid,
+            port,
             shutdown.clone(),
         ));
         pods::run(kubelet, shutdown.clone()).await;
         let _ = heartbeat.await;
+        if let Some(endpoint) = endpoint {
+            let _ = endpoint.await;
+        }
         tracing::info!("kubelet stopped");
         Ok(())
     }

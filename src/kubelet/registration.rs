@@ -22,7 +22,7 @@ use super::node::{Host, allocatable, capacity, labels, node_info};
 use super::{KubeletConfig, KubeletError};
 
 /// The Node's status as this kubelet reports it.
-fn status(config: &KubeletConfig, host: &Host, existing: Option<&Node>) -> Value {
+fn status(config: &KubeletConfig, host: &Host, port: u16, existing: Option<&Node>) -> Value {
     json!({
         "capacity": capacity(host, config.max_pods),
         "allocatable": allocatable(host, config.max_pods, &config.reserved),
@@ -31,7 +31,7 @@ fn status(config: &KubeletConfig, host: &Host, existing: Option<&Node>) -> Value
             {"type": "InternalIP", "address": config.node_ip.to_string()},
             {"type": "Hostname", "address": config.node_name},
         ],
-        "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": port}},
         "nodeInfo": node_info(host),
     })
 }
@@ -46,6 +46,7 @@ pub async fn register(
     client: &Client,
     config: &KubeletConfig,
     host: &Host,
+    port: u16,
 ) -> Result<String, KubeletError> {
     let api: Api<Node> = Api::all(client.clone());
     let err = |what: &str| {
@@ -76,7 +77,7 @@ pub async fn register(
                 .expect("node objects deserialize");
                 match api.create(&PostParams::default(), &node).await {
                     Ok(created) => {
-                        post_status(&api, config, host, Some(&created)).await?;
+                        post_status(&api, config, host, port, Some(&created)).await?;
                         tracing::info!(node = %config.node_name, "registered the node");
                         return Ok(created.uid().unwrap_or_default());
                     }
@@ -113,7 +114,7 @@ pub async fn register(
                 )
                 .await
                 .map_err(err("update"))?;
-                post_status(&api, config, host, Some(&existing)).await?;
+                post_status(&api, config, host, port, Some(&existing)).await?;
                 tracing::info!(node = %config.node_name, "took over the registered node");
                 return Ok(existing.uid().unwrap_or_default());
             }
@@ -125,9 +126,10 @@ async fn post_status(
     api: &Api<Node>,
     config: &KubeletConfig,
     host: &Host,
+    port: u16,
     existing: Option<&Node>,
 ) -> Result<(), KubeletError> {
-    let patch = json!({"status": status(config, host, existing)});
+    let patch = json!({"status": status(config, host, port, existing)});
     api.patch_status(
         &config.node_name,
         &PatchParams::default(),
@@ -164,6 +166,7 @@ pub async fn keep_alive(
     config: std::sync::Arc<KubeletConfig>,
     host: Host,
     node_uid: String,
+    port: u16,
     shutdown: CancellationToken,
 ) {
     let leases: Api<Lease> = Api::namespaced(client.clone(), LEASE_NAMESPACE);
@@ -176,7 +179,7 @@ pub async fn keep_alive(
             Ok(Some(node))
                 if !healthy(&node) || last_report.elapsed() >= NODE_STATUS_REPORT_INTERVAL =>
             {
-                if post_status(&nodes, &config, &host, Some(&node))
+                if post_status(&nodes, &config, &host, port, Some(&node))
                     .await
                     .is_ok()
                 {
@@ -188,7 +191,7 @@ pub async fn keep_alive(
                 // Deleted (`kubectl delete node`): register again, as the kubelet does.
                 tracing::info!(node = %config.node_name, "the node was deleted; registering again");
                 lease = None;
-                if let Err(error) = register(&client, &config, &host).await {
+                if let Err(error) = register(&client, &config, &host, port).await {
                     tracing::warn!(error = %error, "cannot register the node again");
                 }
             }

@@ -85,6 +85,29 @@ impl Ctr {
     }
 }
 
+/// The pod's containers as saved for the next kubelet: `<pod dir>/state.json`.
+const STATE_FILE: &str = "state.json";
+
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Saved {
+    containers: BTreeMap<String, SavedCtr>,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SavedCtr {
+    restart_count: i32,
+    current: Option<SavedInstance>,
+    last: Option<ContainerStateTerminated>,
+    image_id: String,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SavedInstance {
+    id: String,
+    started_at: String,
+    ended: Option<ContainerStateTerminated>,
+}
+
 fn now_time() -> Time {
     Time(Timestamp::from_second(Timestamp::now().as_second()).expect("a valid timestamp"))
 }
@@ -133,6 +156,10 @@ pub(super) struct Worker {
     terminal: bool,
     /// The pod had finished before this worker began: nothing to run or report.
     passive: bool,
+    /// Run counts came from saved state (a reboot): the pod's status is not consulted.
+    resumed: bool,
+    /// The state last saved for a later kubelet (serialized).
+    saved: Option<Vec<u8>>,
     initialized: bool,
     /// Next time something is due (a back-off ending, a retry).
     wake: Option<Instant>,
@@ -167,9 +194,29 @@ pub(super) async fn run(
         written: None,
         terminal: false,
         passive: false,
+        resumed: false,
+        saved: None,
         initialized: false,
         wake: None,
     };
+    // What an earlier kubelet reported stays: the start time and the conditions' transitions.
+    if let Some(status) = w.pod.status.clone() {
+        if let Some(t) = status.start_time {
+            w.start_time = t;
+        }
+        for c in status.conditions.into_iter().flatten() {
+            let type_ = match c.type_.as_str() {
+                "PodReadyToStartContainers" => "PodReadyToStartContainers",
+                "Initialized" => "Initialized",
+                "ContainersReady" => "ContainersReady",
+                "Ready" => "Ready",
+                _ => continue,
+            };
+            if let Some(t) = c.last_transition_time {
+                w.conditions.insert(type_, (c.status == "True", t));
+            }
+        }
+    }
     w.adopt_or_clear().await;
     w.resume_from_status();
     loop {
@@ -178,6 +225,7 @@ pub(super) async fn run(
             return;
         }
         w.sync().await;
+        w.save().await;
         w.write_status().await;
         let sleep = w.wake.map(|t| t.saturating_duration_since(Instant::now()));
         tokio::select! {
@@ -190,7 +238,10 @@ pub(super) async fn run(
                 }
                 w.pod = rx.borrow_and_update().clone();
             }
-            Some((id, exit)) = w.exits_rx.recv() => w.on_exit(&id, exit).await,
+            Some((id, exit)) = w.exits_rx.recv() => {
+                w.on_exit(&id, exit).await;
+                w.save().await;
+            }
             _ = sleep_opt(sleep) => { w.wake = None; }
         }
     }
@@ -234,15 +285,144 @@ impl Worker {
         }
     }
 
-    /// A previous kubelet's shim for this pod: not adopted yet (its containers are stopped and
-    /// the pod starts afresh).
+    /// A previous kubelet's shim for this pod still running: its containers are adopted as they
+    /// are (running ones keep running, ones that ended meanwhile are reported ended), with the
+    /// run counts the previous kubelet saved. Without a live shim (a reboot) or saved state,
+    /// whatever is left is removed and the pod starts afresh.
     async fn adopt_or_clear(&mut self) {
         let old = Shim::at(&self.shim_dir);
-        if old.list().await.is_ok() {
-            tracing::info!(pod = %self.key, "stopping the containers of a previous run");
-            let _ = old.shutdown().await;
+        let listed = old.list().await;
+        let saved = {
+            let path = self.dir.join(STATE_FILE);
+            tokio::task::spawn_blocking(move || std::fs::read(path))
+                .await
+                .expect("state read panicked")
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Saved>(&b).ok())
+        };
+        match (listed, saved) {
+            (Ok(listed), Some(saved)) if self.sandbox_dir.exists() => {
+                self.adopt(old, listed, saved).await;
+                return;
+            }
+            (Ok(_), _) => {
+                tracing::info!(pod = %self.key, "stopping the containers of a previous run");
+                let _ = old.shutdown().await;
+            }
+            (Err(_), Some(saved)) => {
+                // The node restarted: the containers are gone; their runs still count.
+                for (name, sc) in saved.containers {
+                    let ctr = self.containers.entry(name).or_default();
+                    ctr.restart_count = sc.restart_count + i32::from(sc.current.is_some());
+                    ctr.last = sc.current.and_then(|i| i.ended).or(sc.last);
+                    ctr.image_id = sc.image_id;
+                }
+                self.resumed = true;
+            }
+            (Err(_), None) => {}
         }
         self.remove_runtime_state().await;
+    }
+
+    async fn adopt(
+        &mut self,
+        shim: Shim,
+        listed: Vec<crate::runtime::shim::proto::ContainerStatus>,
+        saved: Saved,
+    ) {
+        tracing::info!(pod = %self.key, containers = listed.len(), "adopting the containers of a previous run");
+        self.sandbox_ready = true;
+        self.shim = Some(shim.clone());
+        let mut known = std::collections::HashSet::new();
+        for (name, sc) in saved.containers {
+            let ctr = self.containers.entry(name).or_default();
+            ctr.restart_count = sc.restart_count;
+            ctr.last = sc.last;
+            ctr.image_id = sc.image_id;
+            ctr.backoff.started(Instant::now());
+            let Some(inst) = sc.current else { continue };
+            known.insert(inst.id.clone());
+            let in_shim = listed.iter().any(|c| c.id == inst.id);
+            let ended = match (&inst.ended, in_shim) {
+                (Some(t), _) => Some(t.clone()),
+                (None, true) => None,
+                // Neither ended nor in the shim: lost.
+                (None, false) => Some(ContainerStateTerminated {
+                    exit_code: 137,
+                    reason: Some("Error".into()),
+                    message: Some("the container was lost while the kubelet was down".into()),
+                    container_id: Some(format!("orch://{}", inst.id)),
+                    ..Default::default()
+                }),
+            };
+            let waiting = ended.is_none();
+            ctr.current = Some(Instance {
+                dir: self.dir.join("containers").join(&inst.id),
+                started_at: inst.started_at.parse().unwrap_or_else(|_| Timestamp::now()),
+                removed: ended.is_some() && !in_shim,
+                id: inst.id.clone(),
+                ended,
+            });
+            if waiting {
+                // Running, or ended while nobody listened: the shim answers either way.
+                let (tx, shim, id) = (self.exits_tx.clone(), shim.clone(), inst.id.clone());
+                tokio::spawn(async move {
+                    let exit = shim.wait(&id).await.ok();
+                    let _ = tx.send((id, exit));
+                });
+            }
+        }
+        // Containers the saved state does not know (a start interrupted by the restart).
+        for c in listed.iter().filter(|c| !known.contains(&c.id)) {
+            let _ = shim.kill(&c.id, libc::SIGKILL).await;
+            let _ = shim.wait(&c.id).await;
+            let _ = shim.delete(&c.id).await;
+            let _ = remove_dir(self.dir.join("containers").join(&c.id)).await;
+        }
+        self.saved = None;
+    }
+
+    /// Saves what a later kubelet needs to adopt this pod's containers, when it changed.
+    async fn save(&mut self) {
+        let saved = Saved {
+            containers: self
+                .containers
+                .iter()
+                .map(|(name, c)| {
+                    let sc = SavedCtr {
+                        restart_count: c.restart_count,
+                        current: c.current.as_ref().map(|i| SavedInstance {
+                            id: i.id.clone(),
+                            started_at: i.started_at.to_string(),
+                            ended: i.ended.clone(),
+                        }),
+                        last: c.last.clone(),
+                        image_id: c.image_id.clone(),
+                    };
+                    (name.clone(), sc)
+                })
+                .collect(),
+        };
+        let bytes = serde_json::to_vec(&saved).expect("state serializes");
+        if self.saved.as_ref() == Some(&bytes) {
+            return;
+        }
+        let dir = self.dir.clone();
+        let data = bytes.clone();
+        let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            let tmp = dir.join(format!("{STATE_FILE}.tmp"));
+            std::fs::write(&tmp, &data)?;
+            std::fs::rename(&tmp, dir.join(STATE_FILE))
+        })
+        .await
+        .expect("state write panicked");
+        match written {
+            Ok(()) => self.saved = Some(bytes),
+            Err(error) => {
+                tracing::warn!(pod = %self.key, error = %error, "cannot save the pod's state")
+            }
+        }
     }
 
     /// What the pod's status says of runs before this worker: a pod that already finished
@@ -254,6 +434,9 @@ impl Worker {
         if matches!(status.phase.as_deref(), Some("Succeeded" | "Failed")) {
             self.terminal = true;
             self.passive = true;
+        }
+        if self.resumed || self.shim.is_some() {
+            // Adopted or restored from the saved state, which is more precise.
             return;
         }
         for s in status
@@ -729,9 +912,13 @@ impl Worker {
                 .await;
         }
         let id = random_id();
-        let restart = self.containers[&c.name].restart_count;
+        // Runs are numbered from 0; this one is the next after the current (ended) run.
+        let run_index = {
+            let ctr = &self.containers[&c.name];
+            ctr.restart_count + i32::from(ctr.current.is_some())
+        };
         let cdir = self.dir.join("containers").join(&id);
-        let log = Self::log_path(&self.dir, &c.name, restart);
+        let log = Self::log_path(&self.dir, &c.name, run_index);
         let cgroup_path = format!(
             "{}/pod{}/{id}",
             self.k.config.cgroup_parent.trim_end_matches('/'),
@@ -1017,6 +1204,11 @@ impl Worker {
         if in_api {
             self.write_status().await;
         }
+        self.k
+            .views
+            .lock()
+            .expect("views lock poisoned")
+            .remove(&self.key);
         self.remove_runtime_state().await;
         let dir = self.dir.clone();
         if let Err(error) = remove_dir(dir).await {
@@ -1173,8 +1365,33 @@ impl Worker {
         }
     }
 
+    /// Tells the kubelet's endpoint where this pod's containers' logs are.
+    fn publish_view(&self) {
+        let view = super::PodView {
+            uid: self.uid.clone(),
+            containers: self
+                .containers
+                .iter()
+                .map(|(name, c)| {
+                    let v = super::ContainerView {
+                        runs: c.restart_count - i32::from(c.current.is_none()),
+                        running: c.running(),
+                        waiting: c.waiting.as_ref().map(|(reason, _)| reason.clone()),
+                    };
+                    (name.clone(), v)
+                })
+                .collect(),
+        };
+        self.k
+            .views
+            .lock()
+            .expect("views lock poisoned")
+            .insert(self.key.clone(), view);
+    }
+
     /// Writes the pod's status when it differs from what was last written.
     async fn write_status(&mut self) {
+        self.publish_view();
         if self.passive {
             return;
         }
@@ -1210,10 +1427,10 @@ impl Worker {
                     "Initialized" => init_statuses
                         .iter()
                         .filter(|s| {
-                            !(s.state
+                            s.state
                                 .as_ref()
                                 .and_then(|st| st.terminated.as_ref())
-                                .is_some_and(|t| t.exit_code == 0))
+                                .is_none_or(|t| t.exit_code != 0)
                         })
                         .map(|s| s.name.clone())
                         .collect(),

@@ -44,8 +44,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::PkiError;
+
+/// The user the API server presents to kubelets (its client certificate's CN).
+pub const KUBELET_CLIENT_USER: &str = "kube-apiserver-kubelet-client";
 pub use kubeconfig::{DEFAULT_KUBECONFIG_MODE, kubeconfig_yaml, write_admin_kubeconfig};
-pub use tls::{ALPN_PROTOCOLS, Identity, client_tls_config, identity_from_cert};
+pub use tls::{
+    ALPN_PROTOCOLS, Identity, client_tls_config, identity_from_cert, kubelet_tls_config,
+};
 pub use token::{JoinCredentials, JoinToken, TOKEN_PREFIX, ca_bundle_hash, parse_join_token};
 
 use cert::{Ca, LeafSpec, San, Usage, now_unix};

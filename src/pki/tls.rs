@@ -95,6 +95,32 @@ impl Pki {
     }
 }
 
+/// A kubelet's TLS configuration: its serving certificate, ALPN `http/1.1` (streaming upgrades
+/// need HTTP/1.1), and a client certificate from `client_ca_pem` required (the API server's).
+pub fn kubelet_tls_config(
+    cert_pem: &str,
+    key_pem: &str,
+    client_ca_pem: &str,
+) -> Result<Arc<ServerConfig>, PkiError> {
+    let provider = provider();
+    let verifier = WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots(client_ca_pem, "client ca")?),
+        provider.clone(),
+    )
+    .build()?;
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_err("choose tls versions"))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            pem_certs(cert_pem, "kubelet serving certificate")?,
+            pem_key(key_pem, "kubelet serving")?,
+        )
+        .map_err(tls_err("load the kubelet serving certificate"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 /// A client TLS configuration trusting only `ca_pem` (a PEM bundle), presenting the client
 /// certificate `(cert_pem, key_pem)` if given, offering ALPN `h2` and `http/1.1`. Uses the ring
 /// provider explicitly. For in-process clients (agents, tests) of our own servers.

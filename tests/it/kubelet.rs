@@ -27,7 +27,7 @@ impl Cluster {
         let cgroup_parent = format!("/orch-test-{tag}");
         let run_dir = tempfile::tempdir().unwrap();
         let server = TestServer::start_agent(
-            |data| import_busybox(data),
+            import_busybox,
             &[
                 "--node-name",
                 &node,
@@ -37,6 +37,8 @@ impl Cluster {
                 run_dir.path().to_str().unwrap(),
                 "--cgroup-parent",
                 &cgroup_parent,
+                "--kubelet-port",
+                "0",
             ],
         );
         let cluster = Cluster {
@@ -342,9 +344,37 @@ spec:
     assert_eq!(init["state"]["terminated"]["exitCode"], 0, "{init:#}");
     assert_eq!(condition(&done, "Initialized"), "True");
     assert_eq!(condition(&done, "Ready"), "False");
-    assert!(c.log_of(&done, "first", 0).contains("init ran"));
-    let log = c.log_of(&done, "main", 0);
-    assert!(log.contains("hello from done on done as 0"), "{log}");
+    assert!(
+        c.log_of(&done, "first", 0).contains("init ran"),
+        "the CRI log on the node"
+    );
+    // `kubectl logs`: through the API server to the kubelet's endpoint.
+    assert_eq!(
+        c.kubectl(&["logs", "done"]).ok(),
+        "hello from done on done as 0\n"
+    );
+    assert_eq!(
+        c.kubectl(&["logs", "done", "-c", "first"]).ok(),
+        "init ran\n"
+    );
+    let err = c.kubectl(&["logs", "done", "-c", "nope"]);
+    assert!(
+        err.fails()
+            .contains("container nope is not valid for pod done"),
+        "{}",
+        err.stderr
+    );
+    let err = c.kubectl(&["logs", "done", "--previous"]);
+    assert!(
+        err.fails()
+            .contains("previous terminated container \"main\" in pod \"done\" not found"),
+        "{}",
+        err.stderr
+    );
+    let stamped = c.kubectl(&["logs", "done", "--timestamps"]);
+    let (time, rest) = stamped.ok().split_once(' ').unwrap();
+    assert!(time.parse::<jiff::Timestamp>().is_ok(), "{time}");
+    assert_eq!(rest, "hello from done on done as 0\n");
 
     let fails = c.wait_pod("fails", Duration::from_secs(60), |p| phase(p) == "Failed");
     let term = &container_status(&fails, "main")["state"]["terminated"];
@@ -469,6 +499,11 @@ fn crashing_container_backs_off_and_kill_after_grace() {
         "Running",
         "restartPolicy Always keeps the pod Running"
     );
+    assert_eq!(
+        c.kubectl(&["logs", "crash", "--previous"]).ok(),
+        "crashing\n"
+    );
+    assert_eq!(c.kubectl(&["logs", "crash"]).ok(), "crashing\n");
     c.kubectl(&["get", "pod", "crash"])
         .ok_contains("CrashLoopBackOff");
     let events = c.kubectl(&[
@@ -501,4 +536,115 @@ fn crashing_container_backs_off_and_kill_after_grace() {
         took >= Duration::from_secs(2) && took < Duration::from_secs(20),
         "took {took:?}"
     );
+}
+
+#[test]
+fn logs_follow_tail_and_limit() {
+    let c = Cluster::start();
+    c.kubectl(&[
+        "run",
+        "ticker",
+        "--image=test/busybox:1",
+        "--image-pull-policy=Never",
+        "--restart=Never",
+        "--",
+        "sh",
+        "-c",
+        "for i in 1 2 3 4; do echo tick $i; sleep 1; done",
+    ])
+    .ok();
+    c.wait_pod("ticker", Duration::from_secs(30), |p| phase(p) == "Running");
+    // Follows while the container runs, ends when it does.
+    let started = std::time::Instant::now();
+    let followed = c.kubectl(&["logs", "-f", "ticker"]);
+    assert_eq!(followed.ok(), "tick 1\ntick 2\ntick 3\ntick 4\n");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    c.wait_pod("ticker", Duration::from_secs(30), |p| {
+        phase(p) == "Succeeded"
+    });
+    assert_eq!(
+        c.kubectl(&["logs", "ticker", "--tail=2"]).ok(),
+        "tick 3\ntick 4\n"
+    );
+    assert_eq!(
+        c.kubectl(&["logs", "ticker", "--limit-bytes=8"]).ok(),
+        "tick 1\nt"
+    );
+    assert_eq!(
+        c.kubectl(&["logs", "ticker", "--since=1h"]).ok(),
+        "tick 1\ntick 2\ntick 3\ntick 4\n"
+    );
+    // Invalid options are refused by the API server.
+    let err = c.kubectl(&[
+        "get",
+        "--raw",
+        "/api/v1/namespaces/default/pods/ticker/log?limitBytes=0",
+    ]);
+    assert!(err.fails().contains("limitBytes"), "{}", err.stderr);
+    let raw = c.kubectl(&[
+        "get",
+        "--raw",
+        "/api/v1/namespaces/default/pods/ticker/log?tailLines=1",
+    ]);
+    assert_eq!(raw.ok(), "tick 4\n");
+}
+
+#[test]
+fn agent_restart_adopts_running_containers() {
+    let mut c = Cluster::start();
+    c.kubectl(&[
+        "run",
+        "keeper",
+        "--image=test/busybox:1",
+        "--image-pull-policy=Never",
+        "--",
+        "sh",
+        "-c",
+        "echo started; trap 'exit 0' TERM; while true; do sleep 1; done",
+    ])
+    .ok();
+    c.kubectl(&[
+        "run",
+        "ender",
+        "--image=test/busybox:1",
+        "--image-pull-policy=Never",
+        "--restart=Never",
+        "--",
+        "sh",
+        "-c",
+        "sleep 4; echo bye; exit 4",
+    ])
+    .ok();
+    let before = c.wait_pod("keeper", Duration::from_secs(60), |p| phase(p) == "Running");
+    c.wait_pod("ender", Duration::from_secs(60), |p| phase(p) == "Running");
+    let keeper = container_status(&before, "keeper").clone();
+
+    // The server (and its agent) stops; the shims and containers do not.
+    c.server.as_mut().unwrap().restart();
+    std::thread::sleep(Duration::from_secs(5));
+    let after = c.wait_pod("keeper", Duration::from_secs(60), |p| {
+        container_status(p, "keeper")["ready"] == true
+    });
+    let now = container_status(&after, "keeper");
+    assert_eq!(
+        now["containerID"], keeper["containerID"],
+        "the same container: {now:#}"
+    );
+    assert_eq!(
+        now["state"]["running"]["startedAt"],
+        keeper["state"]["running"]["startedAt"]
+    );
+    assert_eq!(now["restartCount"], 0);
+    assert_eq!(c.kubectl(&["logs", "keeper"]).ok(), "started\n");
+    // The other ended while nobody watched: reported as it ended.
+    let ender = c.wait_pod("ender", Duration::from_secs(60), |p| phase(p) == "Failed");
+    let term = &container_status(&ender, "ender")["state"]["terminated"];
+    assert_eq!(term["exitCode"], 4, "{ender:#}");
+    assert_eq!(c.kubectl(&["logs", "ender"]).ok(), "bye\n");
+
+    c.kubectl(&["delete", "pod", "keeper", "ender"]).ok();
+    eventually(Duration::from_secs(20), || {
+        c.shims().is_empty().then_some(())
+    })
+    .unwrap_or_else(|| panic!("shims left: {:?}", c.shims()));
 }

@@ -26,6 +26,7 @@ pub struct TestServer {
     pub kubeconfig: PathBuf,
     pub port: u16,
     log: Arc<Mutex<Vec<String>>>,
+    extra: Vec<String>,
 }
 
 /// The result of a command, with helpers for assertions that show what went wrong.
@@ -130,7 +131,34 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir_all(dir.path().join("data")).unwrap();
         prepare(&dir.path().join("data"));
-        let kubeconfig = dir.path().join("kubeconfig");
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let (child, log, kubeconfig, port) = TestServer::spawn(dir.path(), &extra);
+        TestServer {
+            child,
+            dir,
+            kubeconfig,
+            port,
+            log,
+            extra,
+        }
+    }
+
+    /// Stops the server (SIGTERM, then waits) and starts it again on the same data directory
+    /// with the same flags.
+    pub fn restart(&mut self) {
+        self.signal(libc::SIGTERM);
+        let _ = self.child.wait();
+        let (child, log, kubeconfig, port) = TestServer::spawn(self.dir.path(), &self.extra);
+        self.child = child;
+        self.log = log;
+        self.kubeconfig = kubeconfig;
+        self.port = port;
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn spawn(dir: &Path, extra: &[String]) -> (Child, Arc<Mutex<Vec<String>>>, PathBuf, u16) {
+        let kubeconfig = dir.join("kubeconfig");
+        let _ = std::fs::remove_file(&kubeconfig);
         let mut child = Command::new(ORCH)
             .args([
                 "server",
@@ -140,7 +168,7 @@ impl TestServer {
                 "127.0.0.1",
                 "--data-dir",
             ])
-            .arg(dir.path().join("data"))
+            .arg(dir.join("data"))
             .arg("--write-kubeconfig")
             .arg(&kubeconfig)
             .args(extra)
@@ -175,13 +203,7 @@ impl TestServer {
             .find_map(|l| l.trim().strip_prefix("server: https://127.0.0.1:"))
             .and_then(|p| p.trim().parse().ok())
             .expect("server URL in kubeconfig");
-        TestServer {
-            child,
-            dir,
-            kubeconfig,
-            port,
-            log,
-        }
+        (child, log, kubeconfig, port)
     }
 
     pub fn log(&self) -> String {
