@@ -12,6 +12,7 @@
 //! with objects they build themselves.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{
     Affinity, ContainerPort, ContainerState, PodIP, PodSchedulingGate, ResourceRequirements,
@@ -115,8 +116,15 @@ pub struct Container {
     pub image: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<ContainerPort>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<ResourceRequirements>,
+    /// Shared between the containers that ask the same (a Deployment's pods all do): each
+    /// distinct value is kept once.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "interned::serialize",
+        deserialize_with = "interned::deserialize"
+    )]
+    pub resources: Option<Arc<ResourceRequirements>>,
     /// `Always` on an init container makes it a sidecar.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<String>,
@@ -174,6 +182,56 @@ pub struct ContainerStatus {
     pub state: Option<ContainerState>,
 }
 
+/// Interning of containers' resource requirements: 10,000 pods of one Deployment hold one
+/// copy (a map of quantities costs over half a KiB per container otherwise).
+mod interned {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, Weak};
+
+    use k8s_openapi::api::core::v1::ResourceRequirements;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    struct Table {
+        values: HashMap<String, Weak<ResourceRequirements>>,
+        /// Size after the last sweep of dead entries; the next sweep is at twice that.
+        swept: usize,
+    }
+
+    static TABLE: Mutex<Option<Table>> = Mutex::new(None);
+
+    pub fn intern(value: ResourceRequirements) -> Arc<ResourceRequirements> {
+        let key = serde_json::to_string(&value).expect("resource requirements serialize");
+        let mut guard = TABLE.lock().expect("intern table poisoned");
+        let table = guard.get_or_insert_with(|| Table {
+            values: HashMap::new(),
+            swept: 64,
+        });
+        if let Some(shared) = table.values.get(&key).and_then(Weak::upgrade) {
+            return shared;
+        }
+        if table.values.len() >= table.swept * 2 {
+            table.values.retain(|_, w| w.strong_count() > 0);
+            table.swept = table.values.len().max(64);
+        }
+        let shared = Arc::new(value);
+        table.values.insert(key, Arc::downgrade(&shared));
+        shared
+    }
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<Arc<ResourceRequirements>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.as_deref().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Arc<ResourceRequirements>>, D::Error> {
+        Ok(Option::<ResourceRequirements>::deserialize(d)?.map(intern))
+    }
+}
+
 impl From<k8s_openapi::api::core::v1::Pod> for Pod {
     /// Converts through JSON: used by tests and where a full Pod is at hand.
     fn from(pod: k8s_openapi::api::core::v1::Pod) -> Self {
@@ -193,6 +251,29 @@ mod tests {
             + std::mem::size_of::<k8s_openapi::api::core::v1::Container>();
         let cached = std::mem::size_of::<Pod>() + std::mem::size_of::<Container>();
         assert!(cached * 3 < full, "cached {cached} bytes vs full {full}");
+    }
+
+    #[test]
+    fn equal_resources_are_shared() {
+        let pod = |cpu: &str| -> Pod {
+            serde_json::from_value(serde_json::json!({
+                "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu}}}]}
+            }))
+            .unwrap()
+        };
+        let res = |p: &Pod| {
+            p.spec.as_ref().unwrap().containers[0]
+                .resources
+                .clone()
+                .unwrap()
+        };
+        let (a, b, c) = (pod("10m"), pod("10m"), pod("20m"));
+        assert!(Arc::ptr_eq(&res(&a), &res(&b)));
+        assert!(!Arc::ptr_eq(&res(&a), &res(&c)));
+        assert_eq!(
+            serde_json::to_value(&a).unwrap()["spec"]["containers"][0]["resources"]["requests"]["cpu"],
+            "10m"
+        );
     }
 
     #[test]
@@ -259,10 +340,10 @@ mod tests {
                 name: some("http"),
                 ..Default::default()
             }]),
-            resources: Some(ResourceRequirements {
+            resources: Some(Arc::new(ResourceRequirements {
                 requests: Some([("cpu".to_string(), Quantity("1".into()))].into()),
                 ..Default::default()
-            }),
+            })),
             restart_policy: some("Always"),
         };
         let status = ContainerStatus {
