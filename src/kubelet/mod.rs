@@ -27,6 +27,7 @@ pub mod heartbeat;
 pub mod logs;
 pub mod node;
 pub mod pods;
+pub mod probe;
 pub mod registration;
 pub mod server;
 pub mod spec;

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Kubelet;
 use super::env::{self, Sources};
+use super::probe;
 use super::spec::{Placement, container_spec, pod_hostname};
 use super::status::{Backoff, pod_phase, terminated};
 use crate::api::quantity::Quantity;
@@ -54,6 +55,27 @@ struct Instance {
     ended: Option<ContainerStateTerminated>,
     /// Its runtime container and rootfs are gone (the log stays).
     removed: bool,
+    /// The startup probe succeeded (or there is none).
+    started: bool,
+    /// The readiness probe's verdict (true without one).
+    ready: bool,
+    /// Stops this run's probes.
+    probes: CancellationToken,
+}
+
+impl Instance {
+    fn new(id: String, started_at: Timestamp, dir: PathBuf) -> Instance {
+        Instance {
+            id,
+            started_at,
+            dir,
+            ended: None,
+            removed: false,
+            started: false,
+            ready: false,
+            probes: CancellationToken::new(),
+        }
+    }
 }
 
 /// What the worker knows of one container of the pod.
@@ -149,6 +171,8 @@ pub(super) struct Worker {
     containers: BTreeMap<String, Ctr>,
     exits_tx: mpsc::UnboundedSender<(String, Option<ExitInfo>)>,
     exits_rx: mpsc::UnboundedReceiver<(String, Option<ExitInfo>)>,
+    probe_tx: mpsc::UnboundedSender<probe::Report>,
+    probe_rx: mpsc::UnboundedReceiver<probe::Report>,
     start_time: Time,
     conditions: HashMap<&'static str, (bool, Time)>,
     written: Option<Value>,
@@ -174,6 +198,7 @@ pub(super) async fn run(
     let pod = rx.borrow_and_update().clone();
     let uid = pod.uid().unwrap_or_default();
     let (exits_tx, exits_rx) = mpsc::unbounded_channel();
+    let (probe_tx, probe_rx) = mpsc::unbounded_channel();
     let run_root = k.config.run_root.clone();
     let mut w = Worker {
         api: Api::namespaced(k.client.clone(), &pod.namespace().unwrap_or_default()),
@@ -189,6 +214,8 @@ pub(super) async fn run(
         containers: BTreeMap::new(),
         exits_tx,
         exits_rx,
+        probe_tx,
+        probe_rx,
         start_time: now_time(),
         conditions: HashMap::new(),
         written: None,
@@ -242,6 +269,7 @@ pub(super) async fn run(
                 w.on_exit(&id, exit).await;
                 w.save().await;
             }
+            Some(report) = w.probe_rx.recv() => w.on_probe(report).await,
             _ = sleep_opt(sleep) => { w.wake = None; }
         }
     }
@@ -334,7 +362,9 @@ impl Worker {
         self.sandbox_ready = true;
         self.shim = Some(shim.clone());
         let mut known = std::collections::HashSet::new();
+        let mut adopted_running = Vec::new();
         for (name, sc) in saved.containers {
+            let name_of_ctr = name.clone();
             let ctr = self.containers.entry(name).or_default();
             ctr.restart_count = sc.restart_count;
             ctr.last = sc.last;
@@ -356,13 +386,14 @@ impl Worker {
                 }),
             };
             let waiting = ended.is_none();
-            ctr.current = Some(Instance {
-                dir: self.dir.join("containers").join(&inst.id),
-                started_at: inst.started_at.parse().unwrap_or_else(|_| Timestamp::now()),
-                removed: ended.is_some() && !in_shim,
-                id: inst.id.clone(),
-                ended,
-            });
+            let mut adopted = Instance::new(
+                inst.id.clone(),
+                inst.started_at.parse().unwrap_or_else(|_| Timestamp::now()),
+                self.dir.join("containers").join(&inst.id),
+            );
+            adopted.removed = ended.is_some() && !in_shim;
+            adopted.ended = ended;
+            ctr.current = Some(adopted);
             if waiting {
                 // Running, or ended while nobody listened: the shim answers either way.
                 let (tx, shim, id) = (self.exits_tx.clone(), shim.clone(), inst.id.clone());
@@ -370,7 +401,12 @@ impl Worker {
                     let exit = shim.wait(&id).await.ok();
                     let _ = tx.send((id, exit));
                 });
+                adopted_running.push(name_of_ctr.clone());
             }
+        }
+        // Probes start again; a running container passed its startup probe before.
+        for name in adopted_running {
+            self.start_probes(&name, false);
         }
         // Containers the saved state does not know (a start interrupted by the restart).
         for c in listed.iter().filter(|c| !known.contains(&c.id)) {
@@ -1051,19 +1087,138 @@ impl Worker {
         ctr.waiting = None;
         ctr.not_before = None;
         ctr.backoff.started(Instant::now());
-        ctr.current = Some(Instance {
-            id: id.clone(),
-            started_at: Timestamp::now(),
-            dir: cdir,
-            ended: None,
-            removed: false,
-        });
+        ctr.current = Some(Instance::new(id.clone(), Timestamp::now(), cdir));
         let tx = self.exits_tx.clone();
-        tokio::spawn(async move {
-            let exit = shim.wait(&id).await.ok();
-            let _ = tx.send((id, exit));
-        });
+        {
+            let id = id.clone();
+            tokio::spawn(async move {
+                let exit = shim.wait(&id).await.ok();
+                let _ = tx.send((id, exit));
+            });
+        }
+        self.start_probes(&c.name, true);
         Ok(())
+    }
+
+    /// Starts the probes of the container's current run: the startup probe first (the others
+    /// wait for it), or liveness and readiness. `fresh`: a new run (not an adopted one, which
+    /// passed its startup probe before).
+    fn start_probes(&mut self, name: &str, fresh: bool) {
+        let Some(c) = self.container_spec(name) else {
+            return;
+        };
+        let host_network = self.host_network();
+        let Some(shim) = self.shim.clone() else {
+            return;
+        };
+        let sandbox = sandbox::Sandbox::at(&self.sandbox_dir);
+        let reports = self.probe_tx.clone();
+        let Some(inst) = self
+            .containers
+            .get_mut(name)
+            .and_then(|c| c.current.as_mut())
+        else {
+            return;
+        };
+        let target = probe::Target {
+            netns: (!host_network).then(|| sandbox.net.clone()),
+            shim,
+            id: inst.id.clone(),
+        };
+        let stop = inst.probes.clone();
+        let spawn = |kind: probe::Kind, p: &k8s_openapi::api::core::v1::Probe| {
+            tokio::spawn(probe::run(
+                kind,
+                p.clone(),
+                c.clone(),
+                target.clone(),
+                reports.clone(),
+                stop.clone(),
+            ));
+        };
+        if fresh && let Some(p) = &c.startup_probe {
+            spawn(probe::Kind::Startup, p);
+            return;
+        }
+        inst.started = true;
+        inst.ready = c.readiness_probe.is_none();
+        if let Some(p) = &c.liveness_probe {
+            spawn(probe::Kind::Liveness, p);
+        }
+        if let Some(p) = &c.readiness_probe {
+            spawn(probe::Kind::Readiness, p);
+        }
+    }
+
+    fn container_spec(&self, name: &str) -> Option<Container> {
+        let spec = self.spec();
+        spec.init_containers
+            .into_iter()
+            .flatten()
+            .chain(spec.containers)
+            .find(|c| c.name == name)
+    }
+
+    /// A probe's verdict: readiness marks the container, a failed startup or liveness probe
+    /// kills it (the restart policy then applies).
+    async fn on_probe(&mut self, report: probe::Report) {
+        let current = self
+            .containers
+            .get(&report.container)
+            .and_then(|c| c.current.as_ref())
+            .is_some_and(|i| i.id == report.id && i.ended.is_none());
+        if !current {
+            return;
+        }
+        if !report.success {
+            let note = format!("{} probe failed: {}", report.kind.name(), report.message);
+            self.event(EventType::Warning, "Unhealthy", note).await;
+        }
+        let inst = self
+            .containers
+            .get_mut(&report.container)
+            .and_then(|c| c.current.as_mut())
+            .expect("checked above");
+        match (report.kind, report.success) {
+            (probe::Kind::Startup, true) => {
+                self.start_probes(&report.container, false);
+            }
+            (probe::Kind::Readiness, ready) => inst.ready = ready,
+            (probe::Kind::Startup | probe::Kind::Liveness, false) if report.changed => {
+                inst.probes.cancel();
+                let id = inst.id.clone();
+                let what = report.kind.name().to_lowercase();
+                self.event(
+                    EventType::Normal,
+                    "Killing",
+                    format!(
+                        "Container {} failed {what} probe, will be restarted",
+                        report.container
+                    ),
+                )
+                .await;
+                let grace = self
+                    .container_spec(&report.container)
+                    .and_then(|c| {
+                        let p = match report.kind {
+                            probe::Kind::Startup => c.startup_probe,
+                            _ => c.liveness_probe,
+                        };
+                        p.and_then(|p| p.termination_grace_period_seconds)
+                    })
+                    .or(self.spec().termination_grace_period_seconds)
+                    .unwrap_or(30)
+                    .max(0) as u64;
+                if let Some(shim) = self.shim.clone() {
+                    tokio::spawn(async move {
+                        let _ = shim.kill(&id, libc::SIGTERM).await;
+                        tokio::time::sleep(Duration::from_secs(grace)).await;
+                        let _ = shim.kill(&id, libc::SIGKILL).await;
+                    });
+                }
+            }
+            _ => {}
+        }
     }
 
     /// A container ended: record it, remove its runtime container, schedule the restart.
@@ -1092,6 +1247,7 @@ impl Worker {
         };
         let code = state.exit_code;
         inst.ended = Some(state);
+        inst.probes.cancel();
         if restarts(&policy, code) && !terminal {
             let delay = ctr.backoff.ended(Instant::now());
             ctr.not_before = Some(Instant::now() + delay);
@@ -1306,9 +1462,12 @@ impl Worker {
                             }),
                             ..Default::default()
                         });
-                        s.started = Some(true);
-                        // A running init container is not ready; a sidecar is.
-                        s.ready = !init || c.restart_policy.as_deref() == Some("Always");
+                        s.started = Some(inst.started);
+                        // A running init container is not ready; a sidecar is, as an app
+                        // container, once started and passing its readiness probe.
+                        s.ready = (!init || c.restart_policy.as_deref() == Some("Always"))
+                            && inst.started
+                            && inst.ready;
                     }
                     Some(t) => {
                         s.started = Some(false);

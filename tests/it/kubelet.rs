@@ -648,3 +648,87 @@ fn agent_restart_adopts_running_containers() {
     })
     .unwrap_or_else(|| panic!("shims left: {:?}", c.shims()));
 }
+
+#[test]
+fn probes_gate_readiness_and_restart_unhealthy_containers() {
+    let c = Cluster::start();
+    c.apply(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+  - name: httpd
+    image: test/busybox:1
+    imagePullPolicy: Never
+    command: [sh, -c, "mkdir -p /www; (sleep 3; echo ok > /www/ready) & exec httpd -f -p 8080 -h /www"]
+    ports: [{name: http, containerPort: 8080}]
+    readinessProbe:
+      httpGet: {path: /ready, port: http}
+      periodSeconds: 1
+    startupProbe:
+      tcpSocket: {port: 8080}
+      periodSeconds: 1
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sick}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: test/busybox:1
+    imagePullPolicy: Never
+    command: [sh, -c, "touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 3600"]
+    livenessProbe:
+      exec: {command: [cat, /tmp/healthy]}
+      periodSeconds: 1
+      failureThreshold: 2
+"#,
+    );
+    // Running but not ready until /ready exists.
+    let p = c.wait_pod("web", Duration::from_secs(30), |p| phase(p) == "Running");
+    assert_eq!(condition(&p, "Ready"), "False", "{p:#}");
+    let p = c.wait_pod("web", Duration::from_secs(30), |p| {
+        condition(p, "Ready") == "True"
+    });
+    let s = container_status(&p, "httpd");
+    assert_eq!(
+        (s["ready"].as_bool(), s["started"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(s["restartCount"], 0);
+    let events = c.kubectl(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=web",
+    ]);
+    assert!(
+        events
+            .ok()
+            .contains("Readiness probe failed: HTTP probe failed with statuscode: 404"),
+        "{}",
+        events.stdout
+    );
+
+    // The liveness probe fails once the file is gone: the container is killed and restarted.
+    let p = c.wait_pod("sick", Duration::from_secs(60), |p| {
+        container_status(p, "app")["restartCount"].as_i64() >= Some(1)
+    });
+    let s = container_status(&p, "app");
+    assert_eq!(s["lastState"]["terminated"]["exitCode"], 137, "{s:#}");
+    let events = c.kubectl(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=sick",
+    ]);
+    let events = events.ok();
+    assert!(events.contains("Liveness probe failed"), "{events}");
+    assert!(
+        events.contains("Container app failed liveness probe, will be restarted"),
+        "{events}"
+    );
+}
