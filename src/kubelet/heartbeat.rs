@@ -150,3 +150,19 @@ pub async fn renew(
         }
     }
 }
+
+/// Whether the Node shows the conditions a healthy kubelet posts.
+pub fn healthy(node: &Node) -> bool {
+    let conditions = node.status.as_ref().and_then(|s| s.conditions.as_ref());
+    let status_of = |t: &str| {
+        conditions
+            .into_iter()
+            .flatten()
+            .find(|c| c.type_ == t)
+            .map(|c| c.status.as_str())
+    };
+    status_of("Ready") == Some("True")
+        && ["MemoryPressure", "DiskPressure", "PIDPressure"]
+            .iter()
+            .all(|t| status_of(t) == Some("False"))
+}

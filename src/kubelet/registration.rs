@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::heartbeat::{
-    LEASE_NAMESPACE, LEASE_RENEW_INTERVAL, NODE_STATUS_REPORT_INTERVAL, healthy_conditions,
-    kept_transitions, renew, time_str,
+    LEASE_NAMESPACE, LEASE_RENEW_INTERVAL, NODE_STATUS_REPORT_INTERVAL, healthy,
+    healthy_conditions, kept_transitions, renew, time_str,
 };
 use super::node::{Host, allocatable, capacity, labels, node_info};
 use super::{KubeletConfig, KubeletError};
@@ -141,21 +141,6 @@ async fn post_status(
         source,
     })?;
     Ok(())
-}
-
-fn healthy(node: &Node) -> bool {
-    let conditions = node.status.as_ref().and_then(|s| s.conditions.as_ref());
-    let status_of = |t: &str| {
-        conditions
-            .into_iter()
-            .flatten()
-            .find(|c| c.type_ == t)
-            .map(|c| c.status.as_str())
-    };
-    status_of("Ready") == Some("True")
-        && ["MemoryPressure", "DiskPressure", "PIDPressure"]
-            .iter()
-            .all(|t| status_of(t) == Some("False"))
 }
 
 /// Renews the Lease every 10 s and re-posts the node status when it is due (every 5 minutes)

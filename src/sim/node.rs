@@ -19,8 +19,8 @@ use tracing::Instrument;
 use super::{SimConfig, SimError, now, time_str};
 use crate::apiserver::discovery::go_arch;
 use crate::kubelet::heartbeat::{
-    LEASE_NAMESPACE, LEASE_RENEW_INTERVAL, NODE_STATUS_REPORT_INTERVAL, healthy_conditions,
-    kept_transitions, renew,
+    LEASE_NAMESPACE, LEASE_RENEW_INTERVAL, NODE_STATUS_REPORT_INTERVAL, healthy,
+    healthy_conditions, kept_transitions, renew,
 };
 
 /// Annotation marking nodes this simulator runs.
@@ -471,21 +471,6 @@ pub async fn repair_status(
         tracing::info!(node = %sim.name, "node status was changed; posting ready status");
         post_conditions(&api, sim, Some(&node)).await;
     }
-}
-
-fn healthy(node: &Node) -> bool {
-    let conditions = node.status.as_ref().and_then(|s| s.conditions.as_ref());
-    let status_of = |t: &str| {
-        conditions
-            .into_iter()
-            .flatten()
-            .find(|c| c.type_ == t)
-            .map(|c| c.status.as_str())
-    };
-    status_of("Ready") == Some("True")
-        && ["MemoryPressure", "DiskPressure", "PIDPressure"]
-            .iter()
-            .all(|t| status_of(t) == Some("False"))
 }
 
 #[cfg(test)]

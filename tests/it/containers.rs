@@ -17,7 +17,7 @@ use orch::runtime::spec::{self, ContainerSpec, Resources};
 use orch::runtime::{container::ExitInfo, container::Reason, rootfs};
 
 use crate::common::ORCH;
-use crate::common::registry::busybox_layout;
+use crate::common::registry::import_busybox;
 
 /// A node's image store holding the busybox image, a shim, and scratch space for containers;
 /// shuts its shims down and removes every mount and cgroup it made, even when the test fails.
@@ -38,33 +38,8 @@ struct Prepared {
 impl Node {
     fn new() -> Node {
         let dir = tempfile::tempdir().unwrap();
-        let layout = dir.path().join("layout");
-        busybox_layout(&layout, "1", &["sh"]);
-        let archive = dir.path().join("busybox.tar");
-        let out = Command::new("skopeo")
-            .args(["copy", "--quiet"])
-            .arg(format!("oci:{}:1", layout.display()))
-            .arg(format!("oci-archive:{}:test/busybox:1", archive.display()))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         let data = dir.path().join("data");
-        let out = Command::new(ORCH)
-            .args(["images", "--data-dir"])
-            .arg(&data)
-            .arg("import")
-            .arg(&archive)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        import_busybox(&data);
         let store_dir = orch::runtime::images::store_dir(&data);
         let images = ImageStore::open(&store_dir).unwrap();
         let layers = LayerStore::open(store_dir.join("layers")).unwrap();

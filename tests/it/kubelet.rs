@@ -2,13 +2,12 @@
 //! from an imported busybox image; driven and observed with the real kubectl.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::registry::busybox_layout;
-use crate::common::{ORCH, TestServer, eventually};
+use crate::common::registry::import_busybox;
+use crate::common::{TestServer, eventually};
 
 /// `orch server` with its local agent, on host-global resources of its own (node name, run
 /// directory, cgroup parent); on drop, stops the server, then every shim, container, mount and
@@ -113,36 +112,6 @@ impl Cluster {
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default()
     }
-}
-
-fn import_busybox(data: &Path) {
-    let dir = tempfile::tempdir().unwrap();
-    let layout = dir.path().join("layout");
-    busybox_layout(&layout, "1", &["sh"]);
-    let archive = dir.path().join("busybox.tar");
-    let out = Command::new("skopeo")
-        .args(["copy", "--quiet"])
-        .arg(format!("oci:{}:1", layout.display()))
-        .arg(format!("oci-archive:{}:test/busybox:1", archive.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = Command::new(ORCH)
-        .args(["images", "--data-dir"])
-        .arg(data)
-        .arg("import")
-        .arg(&archive)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Mount points under `prefix`, deepest first.

@@ -385,3 +385,35 @@ impl Drop for TokenService {
         let _ = TcpStream::connect(self.addr);
     }
 }
+
+/// Imports the busybox image (`sh` as its command) into the image store of `data` as
+/// `test/busybox:1`, with `orch images import` (through skopeo's oci-archive).
+pub fn import_busybox(data: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    busybox_layout(&layout, "1", &["sh"]);
+    let archive = dir.path().join("busybox.tar");
+    let out = Command::new("skopeo")
+        .args(["copy", "--quiet"])
+        .arg(format!("oci:{}:1", layout.display()))
+        .arg(format!("oci-archive:{}:test/busybox:1", archive.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(super::ORCH)
+        .args(["images", "--data-dir"])
+        .arg(data)
+        .arg("import")
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
