@@ -133,27 +133,40 @@ async fn remove_leftovers(k: &Arc<Kubelet>, live: &HashSet<String>) {
     }
 }
 
+/// Removes a pod's containers' root filesystems (under `containers`), its sandbox and its
+/// shim's directory. Blocking.
+pub(super) fn remove_runtime_dirs(
+    containers: &Path,
+    sandbox: &Path,
+    shim_dir: &Path,
+) -> Result<(), String> {
+    if let Ok(entries) = std::fs::read_dir(containers) {
+        for e in entries.flatten() {
+            crate::runtime::rootfs::remove(&e.path()).map_err(|e| e.to_string())?;
+        }
+    }
+    if sandbox.exists() {
+        crate::runtime::sandbox::remove(sandbox).map_err(|e| e.to_string())?;
+    }
+    match std::fs::remove_dir_all(shim_dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("cannot remove {}: {e}", shim_dir.display())),
+    }
+}
+
+/// Everything a pod left on the node, its logs included. Blocking.
 fn remove_pod_state(
     run_root: &Path,
     pod_dir: &Path,
     shim_dir: &Path,
     uid: &str,
 ) -> Result<(), String> {
-    if let Ok(entries) = std::fs::read_dir(pod_dir.join("containers")) {
-        for e in entries.flatten() {
-            crate::runtime::rootfs::remove(&e.path()).map_err(|e| e.to_string())?;
-        }
-    }
     let sandbox = crate::runtime::sandbox_dir(run_root, uid);
-    if sandbox.exists() {
-        crate::runtime::sandbox::remove(&sandbox).map_err(|e| e.to_string())?;
+    remove_runtime_dirs(&pod_dir.join("containers"), &sandbox, shim_dir)?;
+    match std::fs::remove_dir_all(pod_dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("cannot remove {}: {e}", pod_dir.display())),
     }
-    for dir in [pod_dir, shim_dir] {
-        match std::fs::remove_dir_all(dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("cannot remove {}: {e}", dir.display())),
-        }
-    }
-    Ok(())
 }

@@ -1398,23 +1398,10 @@ impl Worker {
         if let Some(shim) = self.shim.take() {
             let _ = shim.shutdown().await;
         }
-        let sandbox_dir = self.sandbox_dir.clone();
-        let shim_dir = self.shim_dir.clone();
+        let (sandbox_dir, shim_dir) = (self.sandbox_dir.clone(), self.shim_dir.clone());
         let containers = self.dir.join("containers");
-        let result = tokio::task::spawn_blocking(move || -> Result<(), String> {
-            if let Ok(entries) = std::fs::read_dir(&containers) {
-                for e in entries.flatten() {
-                    rootfs::remove(&e.path()).map_err(|e| e.to_string())?;
-                }
-            }
-            if sandbox_dir.exists() {
-                sandbox::remove(&sandbox_dir).map_err(|e| e.to_string())?;
-            }
-            match std::fs::remove_dir_all(&shim_dir) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(e.to_string()),
-            }
+        let result = tokio::task::spawn_blocking(move || {
+            super::pods::remove_runtime_dirs(&containers, &sandbox_dir, &shim_dir)
         })
         .await
         .expect("cleanup panicked");
